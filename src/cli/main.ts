@@ -1,0 +1,65 @@
+import * as path from 'node:path';
+import { isProntoError } from '../core/errors';
+import { ProntoDB } from '../core/pronto';
+import { configureSqlJs } from '../core/sqljs';
+import { parseInvocation } from './args';
+import { type ExitCode, type Io, knownCommand, runCommand } from './commands';
+import { COMMAND_HELP, generalHelp } from './help';
+
+declare const PRONTODB_VERSION: string | undefined;
+const VERSION = typeof PRONTODB_VERSION === 'string' ? PRONTODB_VERSION : 'dev';
+
+export async function main(argv: string[], io: Io, cwd = process.cwd()): Promise<ExitCode> {
+  try {
+    const invocation = parseInvocation(argv);
+    const { command, options } = invocation;
+    if (options.version || command === 'version') {
+      io.out(`prontodb ${VERSION}\n`);
+      return 0;
+    }
+    if (command === 'help' || command === undefined || options.help) {
+      const topic = command === 'help' ? invocation.args[0] : command;
+      if (topic !== undefined && !(topic in COMMAND_HELP)) {
+        io.err(`Error: no help for unknown command '${topic}'\n`);
+        return 1;
+      }
+      io.out(`${topic === undefined ? generalHelp(VERSION) : COMMAND_HELP[topic]}\n`);
+      return command === undefined && !options.help ? 1 : 0;
+    }
+    if (!knownCommand(command)) {
+      io.err(`Error: unknown command '${command}' (see 'prontodb help')\n`);
+      return 1;
+    }
+    const pronto = new ProntoDB({ env: io.env, cwd });
+    try {
+      return await runCommand(pronto, invocation, io);
+    } finally {
+      await pronto.close();
+    }
+  } catch (error) {
+    io.err(`Error: ${isProntoError(error) ? error.message : (error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+if (require.main === module) {
+  configureSqlJs({ wasmPath: path.join(__dirname, 'sql-wasm.wasm') });
+  const io: Io = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    readStdin,
+    env: process.env,
+  };
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
+}

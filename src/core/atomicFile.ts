@@ -1,0 +1,60 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ProntoError } from './errors';
+
+const TEMP_SUFFIX = '.prontodb-tmp';
+let tempCounter = Date.now();
+
+/**
+ * Replaces `file` with `bytes` so that a crash at any moment leaves either the old or the new
+ * file: write a temp file in the same directory, fsync it, rename it over, fsync the directory.
+ */
+export async function writeFileAtomically(file: string, bytes: Uint8Array, mode = 0o644): Promise<void> {
+  const directory = path.dirname(file);
+  const temp = path.join(directory, `.${path.basename(file)}.${process.pid}.${(tempCounter++).toString(36)}${TEMP_SUFFIX}`);
+  try {
+    await fs.promises.mkdir(directory, { recursive: true });
+    const handle = await fs.promises.open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(bytes);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, file);
+  } catch (error) {
+    await fs.promises.rm(temp, { force: true }).catch(() => undefined);
+    throw new ProntoError('io', `Could not write ${file}: ${(error as Error).message}`);
+  }
+  await syncDirectory(directory);
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  // Makes the rename itself durable; some platforms cannot open directories, which is fine there.
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(directory, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Temp files a killed writer left behind; only called while holding the file's lock. */
+export function removeAbandonedTempFiles(file: string): void {
+  const directory = path.dirname(file);
+  const stem = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(stem) && name.endsWith(TEMP_SUFFIX)) {
+      fs.rmSync(path.join(directory, name), { force: true });
+    }
+  }
+}

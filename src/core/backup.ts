@@ -1,0 +1,683 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tar from 'tar';
+import { ProntoError, throwIfCancelled, usageError } from './errors';
+import { acquireFileLock } from './lock';
+import { Env, Layout, databaseDirectory, databaseFile, homeDirectory, validateDatabaseName } from './paths';
+import { LongOperationOptions } from './types';
+
+/**
+ * Backup and restore (spec §7). Archives have exactly the layout of the Rust CLI's
+ * `tar czf OUT -C <data> <db>`: one top-level `<db>/` holding `pronto.<db>.prdb` (plus `-wal`/`-shm`)
+ * and `cursors/*.cursor`, so archives move freely between the two implementations.
+ */
+
+/** The Rust CLI's default backup directory, relative to the home directory. */
+export const DEFAULT_BACKUP_DIR_SEGMENTS: readonly string[] = ['repos', 'zindex', 'cache', 'backup'];
+
+export function defaultBackupDirectory(env: Env = process.env): string {
+  return path.join(homeDirectory(env), ...DEFAULT_BACKUP_DIR_SEGMENTS);
+}
+
+/**
+ * - `archive`: `prontodb_<db>_<YYYYMMDD>[_nNN].tar.gz`, made by `createBackup` or the Rust CLI.
+ * - `pre-restore`: `prontodb_<db>_<YYYYMMDD>_pre-restore_<HHMMSS>[_nNN].tar.gz`, the safety copy
+ *   `restoreBackup` writes before replacing data. Rotation never deletes these.
+ * - `other`: any other `prontodb_*.tar.gz` / `prontodb_*.db` the Rust CLI's `--list` would show.
+ */
+export type BackupKind = 'archive' | 'pre-restore' | 'other';
+
+export interface BackupInfo {
+  file: string;
+  /** `''` when the name does not parse (kind `other`). */
+  database: string;
+  /** `YYYYMMDD` (UTC), `''` when the name does not parse. */
+  date: string;
+  /** The `_nNN` suffix; `null` for the first archive of the day. */
+  increment: number | null;
+  size: number;
+  modified: Date;
+  kind: BackupKind;
+}
+
+export interface ArchiveContents {
+  database: string;
+  /** Regular files as stored in the archive, e.g. `main/pronto.main.prdb`, `main/cursors/a.cursor`. */
+  files: string[];
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+const MAX_INCREMENT = 99;
+
+// `(.+)` is greedy, so the fixed-shape suffix is matched from the right and database names may
+// themselves contain `_`, digits and `.`.
+const ARCHIVE_NAME = /^prontodb_(.+)_(\d{8})(?:_n(\d{2}))?\.tar\.gz$/;
+const PRE_RESTORE_NAME = /^prontodb_(.+)_(\d{8})_pre-restore_\d{6}(?:_n(\d{2}))?\.tar\.gz$/;
+
+// ---------------------------------------------------------------------------------------------
+// Create
+// ---------------------------------------------------------------------------------------------
+
+export async function createBackup(
+  layout: Layout,
+  database: string,
+  options: { outputDir: string; now?: Date } & LongOperationOptions,
+): Promise<BackupInfo & { files: string[] }> {
+  validateDatabaseName(database);
+  const now = options.now ?? new Date();
+  const date = utcDate(now);
+  const written = await writeArchive(layout, database, path.resolve(options.outputDir), {
+    ...options,
+    holdsLock: false,
+    nameFor: (increment) => `prontodb_${database}_${date}${incrementSuffix(increment)}.tar.gz`,
+  });
+  const stat = await fsp.stat(written.file);
+  options.onProgress?.(1, `Backup saved to ${written.file}`);
+  return {
+    file: written.file,
+    database,
+    date,
+    increment: written.increment,
+    size: stat.size,
+    modified: stat.mtime,
+    kind: 'archive',
+    files: written.files,
+  };
+}
+
+interface WriteArchiveOptions extends LongOperationOptions {
+  /** The caller already holds the database's file lock (restore's safety copy). */
+  holdsLock: boolean;
+  /** File name for increment 0 (no suffix) .. 99. */
+  nameFor: (increment: number) => string;
+}
+
+/**
+ * Copies the database's files into a staging directory while holding its lock (writers replace the
+ * db file by rename under that lock, so the copy is a consistent snapshot), then packs the copy
+ * into a temporary file and links it under the first free name. Nothing is left behind on failure.
+ */
+async function writeArchive(
+  layout: Layout,
+  database: string,
+  outputDir: string,
+  options: WriteArchiveOptions,
+): Promise<{ file: string; increment: number | null; files: string[] }> {
+  const { signal, onProgress } = options;
+  throwIfCancelled(signal);
+  const dbFile = databaseFile(layout, database);
+  if (!(await hasAnyDatabaseFiles(layout, database))) {
+    throw new ProntoError('not-found', `Database '${database}' not found (no ${dbFile} and no cursors directory)`);
+  }
+  await mkdirOrFail(outputDir);
+  let staging: string | undefined;
+  try {
+    const stagingDir = await fsp.mkdtemp(path.join(outputDir, '.prontodb-backup-'));
+    staging = stagingDir;
+    onProgress?.(0.05, `Reading database '${database}'`);
+    const entries = await withOptionalLock(dbFile, !options.holdsLock, () =>
+      stageDatabase(layout, database, path.join(stagingDir, database)),
+    );
+    throwIfCancelled(signal);
+
+    onProgress?.(0.35, `Compressing ${entries.files.length} file(s)`);
+    const tempArchive = path.join(staging, 'archive.tar.gz');
+    await tar.c({ file: tempArchive, cwd: staging, gzip: true, portable: true, noDirRecurse: true }, entries.paths);
+    throwIfCancelled(signal);
+
+    onProgress?.(0.9, 'Saving archive');
+    const { file, increment } = await publishUnderFreeName(tempArchive, outputDir, options.nameFor);
+    return { file, increment, files: entries.files };
+  } catch (error) {
+    throw asProntoError(error, `Cannot back up database '${database}'`);
+  } finally {
+    if (staging) await fsp.rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function hasAnyDatabaseFiles(layout: Layout, database: string): Promise<boolean> {
+  return (
+    (await isFile(databaseFile(layout, database))) ||
+    (await isDirectory(path.join(databaseDirectory(layout, database), 'cursors')))
+  );
+}
+
+async function withOptionalLock<T>(file: string, lock: boolean, action: () => Promise<T>): Promise<T> {
+  // Without the db file's directory there is nothing a writer could be replacing, and nowhere to lock.
+  if (!lock || !(await isDirectory(path.dirname(file)))) return action();
+  const release = await acquireFileLock(file);
+  try {
+    return await action();
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Copies the db file (from PRONTO_DB for an overridden `main`), its `-wal`/`-shm` and the
+ * `cursors/*.cursor` files into `target`, which becomes the archive's top-level directory. Only these
+ * names are taken, so lock directories and temporary files never reach an archive.
+ * Returns the tar entry paths (relative to target's parent) and the regular files among them.
+ */
+async function stageDatabase(
+  layout: Layout,
+  database: string,
+  target: string,
+): Promise<{ paths: string[]; files: string[] }> {
+  const dbFile = databaseFile(layout, database);
+  const cursorsDir = path.join(databaseDirectory(layout, database), 'cursors');
+  const dbName = `pronto.${database}.prdb`;
+  const paths = [database];
+  const files: string[] = [];
+  await fsp.mkdir(target);
+
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (await copyIfFile(dbFile + suffix, path.join(target, dbName + suffix))) {
+      paths.push(`${database}/${dbName}${suffix}`);
+      files.push(`${database}/${dbName}${suffix}`);
+    }
+  }
+  if (await isDirectory(cursorsDir)) {
+    await fsp.mkdir(path.join(target, 'cursors'));
+    paths.push(`${database}/cursors`);
+    const names = (await fsp.readdir(cursorsDir)).filter((name) => name.endsWith('.cursor')).sort();
+    for (const name of names) {
+      if (await copyIfFile(path.join(cursorsDir, name), path.join(target, 'cursors', name))) {
+        paths.push(`${database}/cursors/${name}`);
+        files.push(`${database}/cursors/${name}`);
+      }
+    }
+  }
+  if (files.length === 0 && paths.length === 1) {
+    throw new ProntoError('not-found', `Database '${database}' not found`);
+  }
+  return { paths, files };
+}
+
+/** Copies a regular file keeping its mtime (as tar would); false when the source is not a regular file. */
+async function copyIfFile(source: string, destination: string): Promise<boolean> {
+  const stat = await statOrUndefined(source);
+  if (!stat?.isFile()) return false;
+  await fsp.copyFile(source, destination, fs.constants.COPYFILE_FICLONE);
+  await fsp.utimes(destination, stat.atime, stat.mtime);
+  return true;
+}
+
+/**
+ * Gives the finished archive the first free name. `link` fails if the name exists, so two
+ * concurrent backups never overwrite each other; file systems without hard links fall back to
+ * check-then-rename.
+ */
+async function publishUnderFreeName(
+  tempFile: string,
+  directory: string,
+  nameFor: (increment: number) => string,
+): Promise<{ file: string; increment: number | null }> {
+  for (let increment = 0; increment <= MAX_INCREMENT; increment++) {
+    const file = path.join(directory, nameFor(increment));
+    try {
+      await fsp.link(tempFile, file);
+      await fsp.rm(tempFile, { force: true });
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') continue;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw error;
+      if (await exists(file)) continue;
+      await fsp.rename(tempFile, file);
+    }
+    return { file, increment: increment === 0 ? null : increment };
+  }
+  throw new ProntoError(
+    'conflict',
+    `Too many backups: ${nameFor(0)} and its increments _n01.._n${MAX_INCREMENT} already exist in ${directory}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// List and rotate
+// ---------------------------------------------------------------------------------------------
+
+/** Backup files in `dir` (as the Rust CLI's `--list` finds them), newest first. Missing dir → []. */
+export async function listBackups(dir: string, options: { database?: string } = {}): Promise<BackupInfo[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw asProntoError(error, `Cannot list backups in ${dir}`);
+  }
+  const backups: BackupInfo[] = [];
+  for (const name of names) {
+    if (!name.startsWith('prontodb_') || !(name.endsWith('.tar.gz') || name.endsWith('.db'))) continue;
+    const file = path.join(dir, name);
+    const stat = await statOrUndefined(file);
+    if (!stat?.isFile()) continue;
+    const info = { file, size: stat.size, modified: stat.mtime, ...parseBackupName(name) };
+    if (options.database !== undefined && info.database !== options.database) continue;
+    backups.push(info);
+  }
+  return backups.sort(newestFirst);
+}
+
+function parseBackupName(name: string): Pick<BackupInfo, 'database' | 'date' | 'increment' | 'kind'> {
+  for (const [pattern, kind] of [
+    [ARCHIVE_NAME, 'archive'],
+    [PRE_RESTORE_NAME, 'pre-restore'],
+  ] as const) {
+    const match = pattern.exec(name);
+    if (match && isValidDatabaseName(match[1])) {
+      return { database: match[1], date: match[2], increment: match[3] ? Number(match[3]) : null, kind };
+    }
+  }
+  return { database: '', date: '', increment: null, kind: 'other' };
+}
+
+/** Date, then increment (the first of the day has none), then mtime; the file name keeps it stable. */
+function newestFirst(a: BackupInfo, b: BackupInfo): number {
+  return (
+    b.date.localeCompare(a.date) ||
+    (b.increment ?? 0) - (a.increment ?? 0) ||
+    b.modified.getTime() - a.modified.getTime() ||
+    a.file.localeCompare(b.file)
+  );
+}
+
+/**
+ * Keeps the newest `keep` regular archives of `database` in `dir` and deletes the rest. Safety
+ * copies (`pre-restore`), other databases' archives and unrecognised files are never touched.
+ * Returns the deleted files.
+ */
+export async function rotateBackups(dir: string, database: string, keep: number): Promise<string[]> {
+  validateDatabaseName(database);
+  if (!Number.isInteger(keep) || keep < 1) throw usageError(`Number of backups to keep must be at least 1 (got ${keep})`);
+  const archives = (await listBackups(dir, { database })).filter((backup) => backup.kind === 'archive');
+  const removed: string[] = [];
+  for (const backup of archives.slice(keep)) {
+    try {
+      await fsp.rm(backup.file, { force: true });
+    } catch (error) {
+      throw asProntoError(error, `Cannot delete old backup ${backup.file}`);
+    }
+    removed.push(backup.file);
+  }
+  return removed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspect (validation)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Accepts exactly what the Rust CLI's archives contain and refuses anything that could escape the
+ * target directory or plant foreign files: links, devices, absolute or `..` paths, a second
+ * top-level directory, unknown names.
+ */
+class ArchiveRules {
+  database: string | undefined;
+  readonly files: string[] = [];
+  problem: string | undefined;
+
+  /** Records the first problem; returns whether the entry is acceptable. */
+  check(entryPath: string, type: string): boolean {
+    if (this.problem === undefined) this.problem = this.findProblem(entryPath, type);
+    return this.problem === undefined;
+  }
+
+  isDatabaseFile(entryPath: string): boolean {
+    return this.database !== undefined && normalizedSegments(entryPath).join('/') === this.databaseFilePath();
+  }
+
+  databaseFilePath(): string {
+    return `${this.database}/pronto.${this.database}.prdb`;
+  }
+
+  private findProblem(entryPath: string, type: string): string | undefined {
+    if (entryPath.startsWith('/') || /^[A-Za-z]:/.test(entryPath)) return `absolute path '${entryPath}'`;
+    if (entryPath.includes('\\')) return `backslash in '${entryPath}'`;
+    const segments = normalizedSegments(entryPath);
+    if (segments.includes('..')) return `'..' in path '${entryPath}'`;
+    if (segments.length === 0) return `entry with an empty path`;
+
+    const isDirectory = type === 'Directory';
+    const isRegularFile = type === 'File' || type === 'OldFile' || type === 'ContiguousFile';
+    if (!isDirectory && !isRegularFile) {
+      return `'${entryPath}' is a ${describeEntryType(type)}; only regular files and directories are allowed`;
+    }
+
+    const [top, ...rest] = segments;
+    if (this.database === undefined) {
+      if (!isValidDatabaseName(top)) return `top-level directory '${top}' is not a valid database name`;
+      this.database = top;
+    } else if (top !== this.database) {
+      return `second top-level entry '${top}' (the archive's database is '${this.database}')`;
+    }
+
+    const inner = rest.join('/');
+    const dbName = `pronto.${this.database}.prdb`;
+    const allowed = isDirectory
+      ? inner === '' || inner === 'cursors'
+      : [dbName, `${dbName}-wal`, `${dbName}-shm`].includes(inner) || /^cursors\/[^/]+\.cursor$/.test(inner);
+    if (!allowed) return `unexpected ${isDirectory ? 'directory' : 'file'} '${entryPath}'`;
+    if (isRegularFile) this.files.push(segments.join('/'));
+    return undefined;
+  }
+
+  /** Throws for the first problem, or when no SQLite database file was found. */
+  finish(archive: string, databaseHeader: Buffer | undefined): ArchiveContents {
+    if (this.problem !== undefined) throw invalidArchive(archive, this.problem);
+    if (this.database === undefined) throw invalidArchive(archive, 'it contains no entries');
+    if (!this.files.includes(this.databaseFilePath())) {
+      throw invalidArchive(archive, `missing the database file ${this.databaseFilePath()}`);
+    }
+    if (!databaseHeader || !databaseHeader.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
+      throw invalidArchive(archive, `${this.databaseFilePath()} is not an SQLite database`);
+    }
+    return { database: this.database, files: [...this.files] };
+  }
+}
+
+/** Validates the archive without extracting anything. Throws a ProntoError naming the problem. */
+export async function inspectBackup(archive: string): Promise<ArchiveContents> {
+  const file = path.resolve(archive);
+  const rules = new ArchiveRules();
+  let header: Buffer | undefined;
+  await readArchive(file, () =>
+    tar.t({
+      file,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (!rules.check(entry.path, entry.type) || !rules.isDatabaseFile(entry.path)) return;
+        const chunks: Buffer[] = [];
+        let collected = 0;
+        entry.on('data', (chunk: Buffer) => {
+          if (collected >= SQLITE_HEADER.length) return;
+          chunks.push(chunk);
+          collected += chunk.length;
+        });
+        entry.on('end', () => {
+          header = Buffer.concat(chunks);
+        });
+      },
+    }),
+  );
+  return rules.finish(file, header);
+}
+
+/** Runs a node-tar read of `file`, turning its failures into ProntoErrors that name the archive. */
+async function readArchive(file: string, read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') throw new ProntoError('not-found', `Backup file ${file} not found`);
+    if (code === 'EISDIR') throw usageError(`Backup ${file} is a directory, not a .tar.gz archive`);
+    if (code?.startsWith('TAR_') || code?.startsWith('Z_')) {
+      throw invalidArchive(file, `not a readable gzip-compressed tar archive (${(error as Error).message})`);
+    }
+    throw asProntoError(error, `Cannot read backup ${file}`);
+  }
+}
+
+function invalidArchive(archive: string, problem: string): ProntoError {
+  return usageError(`Refusing backup ${archive}: ${problem}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restore
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Restores an archive into `target` (default: the archive's own database). The archive is fully
+ * validated and unpacked into a staging directory first; only then, holding the target's lock, is
+ * the current data saved to a safety copy and replaced: the db file by an atomic rename, the
+ * `cursors/` directory as a whole (nothing is merged — the target ends up exactly as archived).
+ */
+export async function restoreBackup(
+  layout: Layout,
+  archive: string,
+  options: { target?: string; safetyDir: string; now?: Date } & LongOperationOptions,
+): Promise<{ database: string; safetyCopy?: string }> {
+  const { signal, onProgress } = options;
+  const file = path.resolve(archive);
+  throwIfCancelled(signal);
+  onProgress?.(0, `Checking ${path.basename(file)}`);
+  const contents = await inspectBackup(file);
+  const target = validateDatabaseName(options.target ?? contents.database);
+  const targetDbFile = databaseFile(layout, target);
+  throwIfCancelled(signal);
+
+  let staging: string | undefined;
+  let createdTargetDir: string | undefined;
+  let swapped = false;
+  try {
+    await mkdirOrFail(layout.dataDir);
+    // Inside <data> so the final renames stay on one file system.
+    staging = await fsp.mkdtemp(path.join(layout.dataDir, '.prontodb-restore-'));
+    onProgress?.(0.2, `Unpacking ${path.basename(file)}`);
+    await extractValidated(file, staging);
+    throwIfCancelled(signal);
+
+    createdTargetDir = await fsp.mkdir(path.dirname(targetDbFile), { recursive: true });
+    const release = await acquireFileLock(targetDbFile);
+    let safetyCopy: string | undefined;
+    try {
+      throwIfCancelled(signal);
+      if (await hasDataToLose(layout, target)) {
+        onProgress?.(0.5, `Saving the current '${target}' to a safety copy`);
+        safetyCopy = await writeSafetyCopy(layout, target, options);
+      }
+      if (signal?.aborted) {
+        if (safetyCopy) await fsp.rm(safetyCopy, { force: true });
+        throwIfCancelled(signal);
+      }
+      onProgress?.(0.8, `Replacing database '${target}'`);
+      swapped = true;
+      await swapIn(layout, path.join(staging, contents.database), contents.database, target);
+    } finally {
+      await release();
+    }
+    onProgress?.(1, `Restored '${target}' from ${path.basename(file)}`);
+    return safetyCopy ? { database: target, safetyCopy } : { database: target };
+  } catch (error) {
+    if (!swapped && createdTargetDir) await fsp.rmdir(path.dirname(targetDbFile)).catch(() => undefined);
+    throw asProntoError(error, `Cannot restore ${file}`);
+  } finally {
+    if (staging) await fsp.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Second read of the archive, now extracting. The same rules filter every entry, so even an archive
+ * changed since `inspectBackup` can never write a link or a path outside the staging directory.
+ */
+async function extractValidated(archive: string, staging: string): Promise<void> {
+  const rules = new ArchiveRules();
+  await readArchive(archive, () =>
+    tar.x({
+      file: archive,
+      cwd: staging,
+      strict: true,
+      preserveOwner: false,
+      filter: (entryPath, entry) => 'type' in entry && rules.check(entryPath, entry.type),
+    }),
+  );
+  const header = rules.database
+    ? await readPrefix(path.join(staging, rules.databaseFilePath()), SQLITE_HEADER.length)
+    : undefined;
+  rules.finish(archive, header);
+}
+
+async function readPrefix(file: string, length: number): Promise<Buffer | undefined> {
+  const handle = await fsp.open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A db file, or at least one persistent cursor: something a restore would destroy. */
+async function hasDataToLose(layout: Layout, database: string): Promise<boolean> {
+  if (await isFile(databaseFile(layout, database))) return true;
+  const cursorsDir = path.join(databaseDirectory(layout, database), 'cursors');
+  const names = await fsp.readdir(cursorsDir).catch(() => [] as string[]);
+  return names.some((name) => name.endsWith('.cursor'));
+}
+
+async function writeSafetyCopy(
+  layout: Layout,
+  database: string,
+  options: { safetyDir: string; now?: Date },
+): Promise<string> {
+  const now = options.now ?? new Date();
+  const stamp = `${utcDate(now)}_pre-restore_${utcTime(now)}`;
+  const written = await writeArchive(layout, database, path.resolve(options.safetyDir), {
+    holdsLock: true,
+    nameFor: (increment) => `prontodb_${database}_${stamp}${incrementSuffix(increment)}.tar.gz`,
+  });
+  return written.file;
+}
+
+/**
+ * Moves the staged files into place. The db file is replaced by one rename, so a reader sees the
+ * old or the new database, never a mix. The old `-wal`/`-shm` belong to the old file and go first;
+ * an archived `-wal` follows the new file (a new file briefly without its WAL is still a consistent
+ * database, an old file with a new WAL is not). An archived `-shm` is dropped: SQLite rebuilds it.
+ */
+async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string, target: string): Promise<void> {
+  const targetDbFile = databaseFile(layout, target);
+  const stagedDbFile = path.join(stagedDir, `pronto.${archiveDatabase}.prdb`);
+
+  const incoming = `${targetDbFile}.restore-${randomBytes(4).toString('hex')}.tmp`;
+  await moveFile(stagedDbFile, incoming);
+  try {
+    await fsp.rm(`${targetDbFile}-wal`, { force: true });
+    await fsp.rm(`${targetDbFile}-shm`, { force: true });
+    await fsp.rename(incoming, targetDbFile);
+  } catch (error) {
+    await fsp.rm(incoming, { force: true });
+    throw error;
+  }
+  if (await isFile(`${stagedDbFile}-wal`)) await moveFile(`${stagedDbFile}-wal`, `${targetDbFile}-wal`);
+
+  const targetCursors = path.join(databaseDirectory(layout, target), 'cursors');
+  const stagedCursors = path.join(stagedDir, 'cursors');
+  const retired = `${targetCursors}.old-${randomBytes(4).toString('hex')}`;
+  const hadCursors = await exists(targetCursors);
+  if (hadCursors) await fsp.rename(targetCursors, retired);
+  if (await isDirectory(stagedCursors)) {
+    await fsp.mkdir(path.dirname(targetCursors), { recursive: true }); // PRONTO_DB: <data>/main may not exist
+    await moveDirectory(stagedCursors, targetCursors);
+  }
+  if (hadCursors) await fsp.rm(retired, { recursive: true, force: true });
+}
+
+/** Rename, or copy-then-rename when the destination is on another file system (PRONTO_DB elsewhere). */
+async function moveFile(source: string, destination: string): Promise<void> {
+  try {
+    await fsp.rename(source, destination);
+  } catch (error) {
+    if (errnoCode(error) !== 'EXDEV') throw error;
+    const temp = `${destination}.copy-${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await fsp.copyFile(source, temp);
+      await fsp.rename(temp, destination);
+    } finally {
+      await fsp.rm(temp, { force: true });
+    }
+  }
+}
+
+async function moveDirectory(source: string, destination: string): Promise<void> {
+  try {
+    await fsp.rename(source, destination);
+  } catch (error) {
+    if (errnoCode(error) !== 'EXDEV') throw error;
+    await fsp.cp(source, destination, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+function utcDate(date: Date): string {
+  return date.toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+function utcTime(date: Date): string {
+  return date.toISOString().slice(11, 19).replace(/:/g, '');
+}
+
+function incrementSuffix(increment: number): string {
+  return increment === 0 ? '' : `_n${String(increment).padStart(2, '0')}`;
+}
+
+/** Path segments without empty and `.` parts, so `main/`, `./main` and `main//x` compare equal. */
+function normalizedSegments(entryPath: string): string[] {
+  return entryPath.split('/').filter((segment) => segment !== '' && segment !== '.');
+}
+
+function isValidDatabaseName(name: string): boolean {
+  try {
+    validateDatabaseName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeEntryType(type: string): string {
+  switch (type) {
+    case 'SymbolicLink':
+      return 'symbolic link';
+    case 'Link':
+      return 'hard link';
+    case 'CharacterDevice':
+    case 'BlockDevice':
+      return 'device';
+    case 'FIFO':
+      return 'FIFO';
+    default:
+      return `'${type}' entry`;
+  }
+}
+
+function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function asProntoError(error: unknown, context: string): ProntoError {
+  if (error instanceof ProntoError) return error;
+  return new ProntoError('io', `${context}: ${(error as Error)?.message ?? String(error)}`);
+}
+
+async function mkdirOrFail(directory: string): Promise<void> {
+  try {
+    await fsp.mkdir(directory, { recursive: true });
+  } catch (error) {
+    throw asProntoError(error, `Cannot create directory ${directory}`);
+  }
+}
+
+async function statOrUndefined(file: string): Promise<fs.Stats | undefined> {
+  return fsp.stat(file).catch(() => undefined);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await fsp.lstat(file).catch(() => undefined)) !== undefined;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await statOrUndefined(file))?.isFile() ?? false;
+}
+
+async function isDirectory(directory: string): Promise<boolean> {
+  return (await statOrUndefined(directory))?.isDirectory() ?? false;
+}

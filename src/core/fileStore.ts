@@ -1,0 +1,629 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { writeFileAtomically, removeAbandonedTempFiles } from './atomicFile';
+import { ProntoError, throwIfCancelled } from './errors';
+import { acquireFileLock, type LockOptions } from './lock';
+import { inspectSchema, SCHEMA_SQL } from './schema';
+import type { ChangeEvent, ImportOptions, KvStore, ListQuery, SetOptions } from './store';
+import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
+
+export interface FileStoreOptions {
+  /** Milliseconds since the epoch; injectable so TTL tests need not sleep. */
+  now?: () => number;
+  lock?: LockOptions;
+  /** How long external-change notifications wait for a burst of writes to settle. */
+  watchDebounceMs?: number;
+}
+
+/** What identifies one version of the file on disk: writers replace it by rename, so ino changes. */
+interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+interface WriteJob {
+  run(db: Database, now: number): unknown | Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+/** Header bytes 18–19 are the read/write format versions: 1 = rollback journal, 2 = WAL. */
+const FORMAT_VERSION_OFFSETS = [18, 19] as const;
+const WAL_FORMAT = 2;
+
+const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
+const SAME_ADDRESS = 'project = ? AND namespace = ? AND key = ? AND context IS ?';
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+
+function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+function identityOf(stat: fs.Stats): FileIdentity {
+  return { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  return fs.statSync(file, { throwIfNoEntry: false }) ?? null;
+}
+
+/**
+ * The smallest string greater than every string starting with `prefix`, in SQLite's BINARY (UTF-8
+ * byte, i.e. code point) order; lets a prefix scan use the primary-key index and stop at its end.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const codePoints = Array.from(prefix);
+  while (codePoints.length > 0) {
+    let next = codePoints.pop()!.codePointAt(0)! + 1;
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return codePoints.join('') + String.fromCodePoint(next);
+  }
+  return undefined;
+}
+
+function rowToEntry(row: SqlValue[]): Entry {
+  return {
+    project: row[0] as string,
+    namespace: row[1] as string,
+    key: row[2] as string,
+    context: row[3] as string | null,
+    value: row[4] as string,
+    createdAt: row[5] as number,
+    updatedAt: row[6] as number,
+    expiresAt: row[7] as number | null,
+  };
+}
+
+function wrapSqliteError(file: string, error: unknown): ProntoError {
+  if (error instanceof ProntoError) return error;
+  const message = (error as Error).message ?? String(error);
+  if (/malformed|not a database|corrupt/i.test(message)) {
+    return new ProntoError('not-sqlite', `${file} is corrupt (${message}); it was left untouched`);
+  }
+  return new ProntoError('io', `${file}: ${message}`);
+}
+
+/**
+ * A ProntoDB database kept in one SQLite file, operated on in memory by sql.js.
+ *
+ * Reads check the file's identity (one stat) and reload only when another process replaced it.
+ * Writes are queued and committed in groups: under a cross-process lock, reload if stale, apply the
+ * whole group in one transaction, then replace the file atomically. A promise resolves only once
+ * its write is on disk; if anything fails, the in-memory copy is dropped so nothing unwritten leaks.
+ */
+export class SqlJsFileStore implements KvStore {
+  private db: Database | undefined;
+  /** Identity of the file the in-memory copy came from; null when it did not exist. */
+  private loadedFrom: FileIdentity | null = null;
+  /** The file's header said WAL; written files keep saying so, as the Rust CLI expects. */
+  private walFormat = true;
+  /** A schema was created in memory but not written yet. */
+  private schemaUnwritten = false;
+  private integrityChecked = false;
+  private walSidecarBytes = 0;
+  private readonly statements = new Map<string, Statement>();
+  private queue: WriteJob[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private watcher: fs.FSWatcher | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly now: () => number;
+  /** Number of times the file was replaced by this store: group commit keeps it low. */
+  fileWrites = 0;
+
+  constructor(
+    readonly location: string,
+    private readonly sql: SqlJsStatic,
+    private readonly options: FileStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Seconds, as stored in the file. */
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** Non-empty when a native SQLite process left changes in `<file>-wal` that this copy cannot see. */
+  get staleReadWarning(): string | undefined {
+    this.ensureCurrent();
+    if (this.walSidecarBytes === 0) return undefined;
+    return `${this.location}-wal holds ${this.walSidecarBytes} bytes a native SQLite process has not checkpointed; reads may be stale`;
+  }
+
+  // ---- loading ---------------------------------------------------------------------------------
+
+  private ensureCurrent(): Database {
+    if (this.closed) throw new ProntoError('io', `Database ${this.location} is closed`);
+    const stat = statOrNull(this.location);
+    const identity = stat && identityOf(stat);
+    if (!this.db || !sameIdentity(identity, this.loadedFrom)) this.load();
+    return this.db!;
+  }
+
+  private load(): void {
+    this.discard();
+    let bytes: Buffer | undefined;
+    let identity: FileIdentity | null = null;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.location, 'r');
+      // fstat and read through one descriptor, so identity and content belong to the same file.
+      identity = identityOf(fs.fstatSync(fd));
+      bytes = identity.size > 0 ? fs.readFileSync(fd) : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new ProntoError('io', `Cannot read ${this.location}: ${(error as Error).message}`);
+      }
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+    if (bytes) {
+      if (bytes.length < 100 || !bytes.subarray(0, 16).equals(SQLITE_HEADER)) {
+        throw new ProntoError('not-sqlite', `${this.location} is not an SQLite database; it was left untouched`);
+      }
+      this.walFormat = bytes[FORMAT_VERSION_OFFSETS[0]] === WAL_FORMAT;
+      // sql.js keeps its copy in memory and cannot share a WAL index; present it as a rollback file.
+      for (const offset of FORMAT_VERSION_OFFSETS) bytes[offset] = 1;
+    } else {
+      this.walFormat = true; // new files look like the Rust CLI's: WAL format
+    }
+    const walStat = statOrNull(`${this.location}-wal`);
+    this.walSidecarBytes = walStat?.size ?? 0;
+    const db = new this.sql.Database(bytes);
+    try {
+      db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;');
+      const { needsCreate } = inspectSchema(db, this.location);
+      if (needsCreate) db.exec(SCHEMA_SQL);
+      this.schemaUnwritten = needsCreate;
+    } catch (error) {
+      db.close();
+      throw wrapSqliteError(this.location, error);
+    }
+    this.db = db;
+    this.loadedFrom = identity;
+    this.integrityChecked = !bytes;
+  }
+
+  private discard(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
+    this.db?.close();
+    this.db = undefined;
+    this.loadedFrom = null;
+  }
+
+  private statement(db: Database, sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private rows(db: Database, sql: string, params: SqlValue[]): SqlValue[][] {
+    const statement = this.statement(db, sql);
+    try {
+      statement.bind(params);
+      const rows: SqlValue[][] = [];
+      while (statement.step()) rows.push(statement.get());
+      return rows;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  private run(db: Database, sql: string, params: SqlValue[]): void {
+    const statement = this.statement(db, sql);
+    try {
+      statement.run(params);
+    } finally {
+      statement.reset();
+    }
+  }
+
+  private read<T>(query: (db: Database, now: number) => T): Promise<T> {
+    try {
+      const db = this.ensureCurrent();
+      return Promise.resolve(query(db, this.nowSeconds()));
+    } catch (error) {
+      return Promise.reject(wrapSqliteError(this.location, error));
+    }
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------
+
+  get(address: Address): Promise<Entry | undefined> {
+    return this.read((db, now) => {
+      // Files written by the Rust CLI may hold duplicate context-less rows (spec §4.5): newest wins.
+      const [row] = this.rows(
+        db,
+        `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`,
+        [address.project, address.namespace, address.key, address.context],
+      );
+      if (!row) return undefined;
+      const entry = rowToEntry(row);
+      return entry.expiresAt !== null && entry.expiresAt <= now ? undefined : entry;
+    });
+  }
+
+  private listWhere(query: Omit<ListQuery, 'limit'>, now: number): { where: string; params: SqlValue[] } {
+    const clauses = ['project = ?', 'namespace = ?', LIVE];
+    const params: SqlValue[] = [query.project, query.namespace, now];
+    if (query.keyPrefix) {
+      clauses.push('key >= ?');
+      params.push(query.keyPrefix);
+      const upper = prefixUpperBound(query.keyPrefix);
+      if (upper !== undefined) {
+        clauses.push('key < ?');
+        params.push(upper);
+      }
+    }
+    if (query.after) {
+      if (query.after.context === null) {
+        clauses.push('(key > ? OR (key = ? AND context IS NOT NULL))');
+        params.push(query.after.key, query.after.key);
+      } else {
+        clauses.push('(key > ? OR (key = ? AND context > ?))');
+        params.push(query.after.key, query.after.key, query.after.context);
+      }
+    }
+    return { where: clauses.join(' AND '), params };
+  }
+
+  list(query: ListQuery): Promise<Entry[]> {
+    return this.read((db, now) => {
+      const { where, params } = this.listWhere(query, now);
+      const limit = query.limit ?? -1;
+      const rows = this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY key, context, updated_at DESC LIMIT ?`, [...params, limit]);
+      return collapseDuplicates(rows.map(rowToEntry));
+    });
+  }
+
+  count(query: Omit<ListQuery, 'after' | 'limit'>): Promise<number> {
+    return this.read((db, now) => {
+      const { where, params } = this.listWhere(query, now);
+      const [row] = this.rows(db, `SELECT count(*) FROM (SELECT DISTINCT key, context FROM kv WHERE ${where})`, params);
+      return row![0] as number;
+    });
+  }
+
+  projects(): Promise<string[]> {
+    return this.read((db, now) =>
+      this.rows(db, `SELECT project FROM kv WHERE ${LIVE} UNION SELECT project FROM sys_namespaces WHERE is_ttl = 1 ORDER BY 1`, [now]).map(
+        (row) => row[0] as string,
+      ),
+    );
+  }
+
+  namespaces(project: string): Promise<string[]> {
+    return this.read((db, now) =>
+      this.rows(
+        db,
+        `SELECT namespace FROM kv WHERE project = ? AND ${LIVE} UNION SELECT namespace FROM sys_namespaces WHERE project = ? AND is_ttl = 1 ORDER BY 1`,
+        [project, now, project],
+      ).map((row) => row[0] as string),
+    );
+  }
+
+  ttlNamespaces(): Promise<TtlNamespace[]> {
+    return this.read((db) => this.readTtlNamespaces(db));
+  }
+
+  private readTtlNamespaces(db: Database): TtlNamespace[] {
+    return this.rows(db, 'SELECT project, namespace, default_ttl, created_at FROM sys_namespaces WHERE is_ttl = 1 ORDER BY project, namespace', []).map(
+      (row) => ({ project: row[0] as string, namespace: row[1] as string, defaultTtl: row[2] as number, createdAt: row[3] as number }),
+    );
+  }
+
+  async exportEntries(scope: { project?: string; namespace?: string }, options: LongOperationOptions = {}): Promise<{ entries: Entry[]; ttlNamespaces: TtlNamespace[] }> {
+    throwIfCancelled(options.signal);
+    return this.read((db, now) => {
+      const clauses = [LIVE];
+      const params: SqlValue[] = [now];
+      if (scope.project !== undefined) {
+        clauses.push('project = ?');
+        params.push(scope.project);
+      }
+      if (scope.namespace !== undefined) {
+        clauses.push('namespace = ?');
+        params.push(scope.namespace);
+      }
+      const where = clauses.join(' AND ');
+      const entries = collapseDuplicates(
+        this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY project, namespace, key, context, updated_at DESC`, params).map(rowToEntry),
+      );
+      options.onProgress?.(1, `Read ${entries.length} entries`);
+      const ttlNamespaces = this.readTtlNamespaces(db).filter(
+        (ns) => (scope.project === undefined || ns.project === scope.project) && (scope.namespace === undefined || ns.namespace === scope.namespace),
+      );
+      return { entries, ttlNamespaces };
+    });
+  }
+
+  // ---- writes ----------------------------------------------------------------------------------
+
+  /** Queues a write; it joins the next group commit and resolves once that commit is on disk. */
+  private write<T>(run: (db: Database, now: number) => T | Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ProntoError('io', `Database ${this.location} is closed`));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushing) {
+        // Let every write issued in this turn of the event loop join the same commit.
+        this.flushing = new Promise<void>((done) => setImmediate(done)).then(() => this.drainQueue());
+      }
+    });
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      await this.commit(batch);
+    }
+    this.flushing = undefined;
+  }
+
+  private async commit(batch: WriteJob[]): Promise<void> {
+    let release: (() => Promise<void>) | undefined;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let changed = false;
+    try {
+      release = await acquireFileLock(this.location, this.options.lock);
+      removeAbandonedTempFiles(this.location);
+      const db = this.ensureCurrent();
+      this.refusePendingWal();
+      if (!this.integrityChecked) this.checkIntegrity(db);
+      const changesBefore = this.totalChanges(db);
+      const now = this.nowSeconds();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const job of batch) {
+          db.exec('SAVEPOINT job');
+          try {
+            outcomes.push({ ok: true, value: await job.run(db, now) });
+            db.exec('RELEASE job');
+          } catch (error) {
+            db.exec('ROLLBACK TO job; RELEASE job');
+            outcomes.push({ ok: false, error: wrapSqliteError(this.location, error) });
+          }
+        }
+        // Expired rows are dead weight in every later write of the whole file.
+        this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+        db.exec('COMMIT');
+      } catch (error) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // the transaction may already be gone; the copy is discarded below anyway
+        }
+        throw error;
+      }
+      changed = this.totalChanges(db) !== changesBefore || this.schemaUnwritten;
+      if (changed) await this.persist(db);
+    } catch (error) {
+      // The in-memory copy may now differ from the file: drop it so the next call rereads the file.
+      this.discard();
+      const failure = wrapSqliteError(this.location, error);
+      for (const job of batch) job.reject(failure);
+      await release?.().catch(() => undefined);
+      return;
+    }
+    await release().catch(() => undefined);
+    batch.forEach((job, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+    if (changed) this.emit({ origin: 'local' });
+  }
+
+  private totalChanges(db: Database): number {
+    return this.rows(db, 'SELECT total_changes()', [])[0]![0] as number;
+  }
+
+  private refusePendingWal(): void {
+    this.walSidecarBytes = statOrNull(`${this.location}-wal`)?.size ?? 0;
+    if (this.walSidecarBytes > 0) {
+      throw new ProntoError(
+        'wal-pending',
+        `${this.location}-wal holds changes a native SQLite process (such as the Rust prontodb) has not checkpointed; ` +
+          `writing now would lose them, and reads may be stale. Let that process finish, or run: ` +
+          `sqlite3 '${this.location}' 'PRAGMA wal_checkpoint(TRUNCATE);'`,
+      );
+    }
+  }
+
+  private checkIntegrity(db: Database): void {
+    const result = this.rows(db, 'PRAGMA quick_check', []).map((row) => String(row[0]));
+    if (result.length !== 1 || result[0] !== 'ok') {
+      throw new ProntoError('not-sqlite', `${this.location} is corrupt (${result.slice(0, 3).join('; ')}); it was left untouched`);
+    }
+    this.integrityChecked = true;
+  }
+
+  private async persist(db: Database): Promise<void> {
+    const bytes = db.export();
+    if (this.walFormat) for (const offset of FORMAT_VERSION_OFFSETS) bytes[offset] = WAL_FORMAT;
+    const mode = statOrNull(this.location)?.mode;
+    await writeFileAtomically(this.location, bytes, mode === undefined ? undefined : mode & 0o777);
+    this.fileWrites++;
+    this.schemaUnwritten = false;
+    const stat = statOrNull(this.location);
+    this.loadedFrom = stat && identityOf(stat);
+  }
+
+  initialize(): Promise<void> {
+    // An empty commit still writes the file when its schema exists only in memory.
+    return this.write(() => undefined);
+  }
+
+  set(address: Address, value: string, options: SetOptions = {}): Promise<void> {
+    if (typeof value !== 'string') return Promise.reject(new ProntoError('usage', 'A value must be text'));
+    const ttl = options.ttlSeconds;
+    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl < 0)) {
+      return Promise.reject(new ProntoError('usage', `TTL '${ttl}' must be a whole number of seconds, 0 or more`));
+    }
+    return this.write((db, now) => {
+      const params = [address.project, address.namespace, address.key, address.context];
+      const [current] = this.rows(db, `SELECT created_at, value, expires_at FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, params);
+      const live = current && (current[2] === null || (current[2] as number) > now) ? current : undefined;
+      if (options.expected && options.expected.value !== (live?.[1] as string | undefined)) {
+        throw new ProntoError('conflict', `The value at ${address.project}.${address.namespace}.${address.key} changed since it was read`);
+      }
+      const [ttlRow] = this.rows(db, 'SELECT default_ttl FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [
+        address.project,
+        address.namespace,
+      ]);
+      if (ttl !== undefined && !ttlRow) {
+        throw new ProntoError('usage', `TTL not allowed: namespace '${address.project}.${address.namespace}' is not TTL-enabled (create it with create-cache)`);
+      }
+      const effectiveTtl = ttl ?? (ttlRow ? (ttlRow[0] as number) : undefined);
+      const expiresAt = effectiveTtl === undefined ? null : now + effectiveTtl;
+      const createdAt = live ? (live[0] as number) : now;
+      // Delete-then-insert: INSERT OR REPLACE never replaces a NULL-context row (spec §4.5).
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
+      this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...params, value, createdAt, now, expiresAt]);
+    });
+  }
+
+  delete(address: Address): Promise<boolean> {
+    return this.write((db, now) => {
+      const params = [address.project, address.namespace, address.key, address.context];
+      const [live] = this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...params, now]);
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
+      return live !== undefined;
+    });
+  }
+
+  createCache(project: string, namespace: string, defaultTtlSeconds: number): Promise<void> {
+    if (!Number.isSafeInteger(defaultTtlSeconds) || defaultTtlSeconds <= 0) {
+      return Promise.reject(new ProntoError('usage', `Timeout must be a whole number of seconds greater than 0, got '${defaultTtlSeconds}'`));
+    }
+    return this.write((db, now) => {
+      this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
+        project,
+        namespace,
+        defaultTtlSeconds,
+        now,
+      ]);
+    });
+  }
+
+  removeCache(project: string, namespace: string): Promise<boolean> {
+    return this.write((db) => {
+      this.run(db, 'DELETE FROM sys_namespaces WHERE project = ? AND namespace = ?', [project, namespace]);
+      return db.getRowsModified() > 0;
+    });
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.write((db, now) => {
+      this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+      return db.getRowsModified();
+    });
+  }
+
+  importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options: ImportOptions = {}): Promise<number> {
+    throwIfCancelled(options.signal);
+    return this.write(async (db, now) => {
+      for (const ns of ttlNamespaces) {
+        this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
+          ns.project,
+          ns.namespace,
+          ns.defaultTtl,
+          options.preserveTimestamps ? ns.createdAt : now,
+        ]);
+      }
+      const remove = this.statement(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`);
+      const insert = this.statement(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      const chunk = 5000;
+      for (let start = 0; start < entries.length; start += chunk) {
+        const end = Math.min(entries.length, start + chunk);
+        for (let index = start; index < end; index++) {
+          const entry = entries[index]!;
+          const address = [entry.project, entry.namespace, entry.key, entry.context];
+          remove.run(address);
+          insert.run(
+            options.preserveTimestamps
+              ? [...address, entry.value, entry.createdAt, entry.updatedAt, entry.expiresAt]
+              : [...address, entry.value, now, now, entry.expiresAt],
+          );
+        }
+        if (end < entries.length) {
+          options.onProgress?.(end / entries.length, `Imported ${end} of ${entries.length}`);
+          // Yield so a cancellation request can arrive; the transaction is rolled back if it does.
+          await new Promise((resolve) => setImmediate(resolve));
+          throwIfCancelled(options.signal);
+        }
+      }
+      options.onProgress?.(1, `Imported ${entries.length} entries`);
+      return entries.length;
+    });
+  }
+
+  // ---- change notification ---------------------------------------------------------------------
+
+  onDidChange(listener: (event: ChangeEvent) => void): Disposable {
+    this.listeners.add(listener);
+    this.startWatching();
+    return {
+      dispose: () => {
+        this.listeners.delete(listener);
+        if (this.listeners.size === 0) this.stopWatching();
+      },
+    };
+  }
+
+  private emit(event: ChangeEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private startWatching(): void {
+    if (this.watcher || this.closed) return;
+    const directory = path.dirname(this.location);
+    const name = path.basename(this.location);
+    fs.mkdirSync(directory, { recursive: true });
+    // Watch the directory: writers replace the file by rename, which a watch on the file would miss.
+    this.watcher = fs.watch(directory, { persistent: false }, (_event, changed) => {
+      if (changed !== null && changed !== name && changed !== `${name}-wal`) return;
+      clearTimeout(this.watchTimer);
+      this.watchTimer = setTimeout(() => this.checkExternalChange(), this.options.watchDebounceMs ?? 50);
+    });
+    this.watcher.on('error', () => this.stopWatching());
+  }
+
+  private checkExternalChange(): void {
+    if (this.closed || this.flushing) return;
+    const stat = statOrNull(this.location);
+    if (!sameIdentity(stat && identityOf(stat), this.loadedFrom)) this.emit({ origin: 'external' });
+  }
+
+  private stopWatching(): void {
+    clearTimeout(this.watchTimer);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    this.closed = true;
+    this.stopWatching();
+    this.listeners.clear();
+    this.discard();
+  }
+}
+
+/** Rows are ordered by key, context, newest first; keep the newest of each duplicated address. */
+function collapseDuplicates(entries: Entry[]): Entry[] {
+  return entries.filter((entry, index) => {
+    const previous = entries[index - 1];
+    return !previous || previous.project !== entry.project || previous.namespace !== entry.namespace || previous.key !== entry.key || previous.context !== entry.context;
+  });
+}

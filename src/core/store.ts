@@ -1,0 +1,62 @@
+import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
+
+export interface ListQuery {
+  project: string;
+  namespace: string;
+  /** Exact, case-sensitive prefix of the key. */
+  keyPrefix?: string;
+  /** Keyset paging: return entries strictly after this one, in (key, context) order. */
+  after?: Pick<Address, 'key' | 'context'>;
+  limit?: number;
+}
+
+export interface SetOptions {
+  /** Per-write TTL in seconds; only allowed in TTL namespaces (spec §3). */
+  ttlSeconds?: number;
+  /**
+   * Compare-and-set: the write happens only if the current value is this one (`undefined` = the
+   * key must not exist); otherwise it fails with a 'conflict' error. Used by editors that must not
+   * overwrite a value another process changed meanwhile.
+   */
+  expected?: { value: string | undefined };
+}
+
+export interface ImportOptions extends LongOperationOptions {
+  /** Keep the imported timestamps (exact restore) instead of stamping them now. */
+  preserveTimestamps?: boolean;
+}
+
+export interface ChangeEvent {
+  /** 'local': this process committed; 'external': another process replaced the file. */
+  origin: 'local' | 'external';
+}
+
+/**
+ * One database. Everything the CLI and the extension do to data goes through this interface, so a
+ * store on a server engine can be added beside the sql.js file store without touching either.
+ */
+export interface KvStore {
+  /** Where the data lives: a file path for the file store. */
+  readonly location: string;
+  /** Makes sure the database exists on disk with ProntoDB's schema. */
+  initialize(): Promise<void>;
+  get(address: Address): Promise<Entry | undefined>;
+  set(address: Address, value: string, options?: SetOptions): Promise<void>;
+  /** Returns whether anything was deleted. */
+  delete(address: Address): Promise<boolean>;
+  list(query: ListQuery): Promise<Entry[]>;
+  count(query: Omit<ListQuery, 'after' | 'limit'>): Promise<number>;
+  projects(): Promise<string[]>;
+  namespaces(project: string): Promise<string[]>;
+  ttlNamespaces(): Promise<TtlNamespace[]>;
+  createCache(project: string, namespace: string, defaultTtlSeconds: number): Promise<void>;
+  removeCache(project: string, namespace: string): Promise<boolean>;
+  /** Deletes expired entries; returns how many. */
+  purgeExpired(): Promise<number>;
+  /** Every live entry (optionally of one project / namespace) plus the TTL namespaces, for export. */
+  exportEntries(scope: { project?: string; namespace?: string }, options?: LongOperationOptions): Promise<{ entries: Entry[]; ttlNamespaces: TtlNamespace[] }>;
+  /** Writes all entries in one durable commit: all or nothing. Returns how many were written. */
+  importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options?: ImportOptions): Promise<number>;
+  onDidChange(listener: (event: ChangeEvent) => void): Disposable;
+  close(): Promise<void>;
+}
