@@ -50,6 +50,8 @@ export interface ArchiveContents {
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const MAX_INCREMENT = 99;
+/** Files beside a db file that only make sense with the file they were written for. */
+const STALE_SIDECARS = ['-wal', '-shm', '-journal'];
 
 // `(.+)` is greedy, so the fixed-shape suffix is matched from the right and database names may
 // themselves contain `_`, digits and `.`.
@@ -123,8 +125,8 @@ async function writeArchive(
     throwIfCancelled(signal);
 
     onProgress?.(0.35, `Compressing ${entries.files.length} file(s)`);
-    const tempArchive = path.join(staging, 'archive.tar.gz');
-    await tar.c({ file: tempArchive, cwd: staging, gzip: true, portable: true, noDirRecurse: true }, entries.paths);
+    const tempArchive = path.join(stagingDir, 'archive.tar.gz');
+    await tar.c({ file: tempArchive, cwd: stagingDir, gzip: true, portable: true, noDirRecurse: true }, entries.paths);
     throwIfCancelled(signal);
 
     onProgress?.(0.9, 'Saving archive');
@@ -277,11 +279,16 @@ function parseBackupName(name: string): Pick<BackupInfo, 'database' | 'date' | '
 /** Date, then increment (the first of the day has none), then mtime; the file name keeps it stable. */
 function newestFirst(a: BackupInfo, b: BackupInfo): number {
   return (
-    b.date.localeCompare(a.date) ||
+    compareText(b.date, a.date) ||
     (b.increment ?? 0) - (a.increment ?? 0) ||
     b.modified.getTime() - a.modified.getTime() ||
-    a.file.localeCompare(b.file)
+    compareText(a.file, b.file)
   );
+}
+
+/** Code-point order: independent of the host's locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -441,10 +448,11 @@ export async function restoreBackup(
 ): Promise<{ database: string; safetyCopy?: string }> {
   const { signal, onProgress } = options;
   const file = path.resolve(archive);
+  if (options.target !== undefined) validateDatabaseName(options.target);
   throwIfCancelled(signal);
   onProgress?.(0, `Checking ${path.basename(file)}`);
   const contents = await inspectBackup(file);
-  const target = validateDatabaseName(options.target ?? contents.database);
+  const target = options.target ?? contents.database;
   const targetDbFile = databaseFile(layout, target);
   throwIfCancelled(signal);
 
@@ -545,7 +553,8 @@ async function writeSafetyCopy(
 
 /**
  * Moves the staged files into place. The db file is replaced by one rename, so a reader sees the
- * old or the new database, never a mix. The old `-wal`/`-shm` belong to the old file and go first;
+ * old or the new database, never a mix. The old `-wal`/`-shm`/`-journal` belong to the old file and
+ * go first (SQLite would replay them into the new one);
  * an archived `-wal` follows the new file (a new file briefly without its WAL is still a consistent
  * database, an old file with a new WAL is not). An archived `-shm` is dropped: SQLite rebuilds it.
  */
@@ -556,8 +565,7 @@ async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string
   const incoming = `${targetDbFile}.restore-${randomBytes(4).toString('hex')}.tmp`;
   await moveFile(stagedDbFile, incoming);
   try {
-    await fsp.rm(`${targetDbFile}-wal`, { force: true });
-    await fsp.rm(`${targetDbFile}-shm`, { force: true });
+    for (const suffix of STALE_SIDECARS) await fsp.rm(targetDbFile + suffix, { force: true });
     await fsp.rename(incoming, targetDbFile);
   } catch (error) {
     await fsp.rm(incoming, { force: true });
@@ -570,9 +578,14 @@ async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string
   const retired = `${targetCursors}.old-${randomBytes(4).toString('hex')}`;
   const hadCursors = await exists(targetCursors);
   if (hadCursors) await fsp.rename(targetCursors, retired);
-  if (await isDirectory(stagedCursors)) {
-    await fsp.mkdir(path.dirname(targetCursors), { recursive: true }); // PRONTO_DB: <data>/main may not exist
-    await moveDirectory(stagedCursors, targetCursors);
+  try {
+    if (await isDirectory(stagedCursors)) {
+      await fsp.mkdir(path.dirname(targetCursors), { recursive: true }); // PRONTO_DB: <data>/main may not exist
+      await moveDirectory(stagedCursors, targetCursors);
+    }
+  } catch (error) {
+    if (hadCursors && !(await exists(targetCursors))) await fsp.rename(retired, targetCursors).catch(() => undefined);
+    throw error;
   }
   if (hadCursors) await fsp.rm(retired, { recursive: true, force: true });
 }

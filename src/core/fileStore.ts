@@ -405,7 +405,8 @@ export class SqlJsFileStore implements KvStore {
         }
         throw error;
       }
-      changed = this.totalChanges(db) !== changesBefore || this.schemaUnwritten;
+      // A new file is written once something succeeded in it, even if that changed no row (initialize).
+      changed = this.totalChanges(db) !== changesBefore || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
       if (changed) await this.persist(db);
     } catch (error) {
       // The in-memory copy may now differ from the file: drop it so the next call rereads the file.

@@ -2,7 +2,8 @@
  * Pure (no file I/O) import/export serialisation of ProntoDB rows as JSON or CSV.
  *
  * JSON: `{ "format": "prontodb", "version": 1, "database"?, "exportedAt"?, "ttlNamespaces": [...],
- * "entries": [...] }` with the SQLite column names; a plain array of entries is accepted on import.
+ * "entries": [...] }` with the SQLite column names. On import `format`/`version` may be omitted (but
+ * are checked when present), a plain array of entries is accepted, and unknown fields are errors.
  *
  * CSV (RFC 4180, CRLF record separators): header `project,namespace,key,context,value,created_at,
  * updated_at,expires_at`, columns in any order on import. NULL is an empty *unquoted* field and the
@@ -82,6 +83,7 @@ function toJson(doc: TransferDocument, info: { database?: string; exportedAt?: D
 }
 
 type JsonObject = Record<string, unknown>;
+type Fail = (path: string, message: string) => never;
 
 function fromJson(text: string, source: string, now: number): TransferDocument {
   let root: unknown;
@@ -90,7 +92,7 @@ function fromJson(text: string, source: string, now: number): TransferDocument {
   } catch (error) {
     throw usageError(`${source}: not valid JSON: ${(error as Error).message}`);
   }
-  const fail = (path: string, message: string): never => {
+  const fail: Fail = (path, message) => {
     throw usageError(`${source}: ${path}: ${message}`);
   };
   if (Array.isArray(root)) return { entries: root.map((raw, i) => jsonEntry(raw, `[${i}]`, now, fail)), ttlNamespaces: [] };
@@ -118,8 +120,6 @@ function fromJson(text: string, source: string, now: number): TransferDocument {
     }),
   };
 }
-
-type Fail = (path: string, message: string) => never;
 
 function jsonEntry(raw: unknown, path: string, now: number, fail: Fail): Entry {
   const o = asObject(raw, path, fail, ['project', 'namespace', 'key', 'context', 'value', 'created_at', 'updated_at', 'expires_at']);
@@ -205,28 +205,28 @@ function fromCsv(text: string, source: string, now: number): TransferDocument {
   for (const column of REQUIRED) if (!index.has(column)) fail(header.start, `missing column '${column}'`);
 
   const width = index.size;
+  // Position of each column in a record; -1 (absent) reads as undefined, i.e. like NULL.
+  const [project, namespace, key, context, value, createdAt, updatedAt, expiresAt] = COLUMNS.map((c) => index.get(c) ?? -1);
+  const seconds = <T extends number | null>(v: string | null | undefined, column: Column, start: number, absent: T): number | T => {
+    if (v == null || v === '') return absent;
+    if (!/^\d+$/.test(v)) return fail(start, `${column} ${show(v)} is not a whole number of seconds`);
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : fail(start, `${column} ${show(v)} is too large`);
+  };
   const entries = new Array<Entry>(records.length - 1);
   for (let r = 1; r < records.length; r++) {
     const { fields, start } = records[r];
     if (fields.length !== width) fail(start, `expected ${width} fields, found ${fields.length}`);
-    const cell = (c: Column): string | null => (index.has(c) ? fields[index.get(c)!] : null);
-    const seconds = <T extends number | null>(c: Column, absent: T): number | T => {
-      const v = cell(c);
-      if (v === null || v === '') return absent;
-      if (!/^\d+$/.test(v)) return fail(start, `${c} ${show(v)} is not a whole number of seconds`);
-      const n = Number(v);
-      return Number.isSafeInteger(n) ? n : fail(start, `${c} ${show(v)} is too large`);
-    };
     entries[r - 1] = {
       // These columns are NOT NULL, so either kind of empty field means ''.
-      project: cell('project') ?? '',
-      namespace: cell('namespace') ?? '',
-      key: cell('key') ?? '',
-      context: cell('context'),
-      value: cell('value') ?? '',
-      createdAt: seconds('created_at', now),
-      updatedAt: seconds('updated_at', now),
-      expiresAt: seconds('expires_at', null),
+      project: fields[project] ?? '',
+      namespace: fields[namespace] ?? '',
+      key: fields[key] ?? '',
+      context: fields[context] ?? null,
+      value: fields[value] ?? '',
+      createdAt: seconds(fields[createdAt], 'created_at', start, now),
+      updatedAt: seconds(fields[updatedAt], 'updated_at', start, now),
+      expiresAt: seconds(fields[expiresAt], 'expires_at', start, null),
     };
   }
   return { entries, ttlNamespaces: [] };

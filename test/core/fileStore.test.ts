@@ -1,0 +1,340 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SqlJsStatic } from 'sql.js';
+import { isProntoError } from '../../src/core/errors';
+import { SqlJsFileStore } from '../../src/core/fileStore';
+import { acquireFileLock } from '../../src/core/lock';
+import { SCHEMA_SQL } from '../../src/core/schema';
+import { loadSqlJs } from '../../src/core/sqljs';
+import type { Address } from '../../src/core/types';
+import { makeTempHome, type TempHome } from '../helpers/tempHome';
+
+const at = (project: string, namespace: string, key: string, context: string | null = null): Address => ({ project, namespace, key, context });
+
+describe('SqlJsFileStore', () => {
+  let sql: SqlJsStatic;
+  let temp: TempHome;
+  let file: string;
+  let clock: number;
+  const stores: SqlJsFileStore[] = [];
+
+  function openStore(options: ConstructorParameters<typeof SqlJsFileStore>[2] = {}): SqlJsFileStore {
+    const store = new SqlJsFileStore(file, sql, { now: () => clock, ...options });
+    stores.push(store);
+    return store;
+  }
+
+  /** Rows as a separate reader sees them on disk. */
+  function rowsOnDisk(where = '1=1'): unknown[][] {
+    const db = new sql.Database(fs.readFileSync(file));
+    try {
+      const result = db.exec(`SELECT project, namespace, key, context, value, expires_at FROM kv WHERE ${where} ORDER BY rowid`);
+      return result.length ? result[0]!.values : [];
+    } finally {
+      db.close();
+    }
+  }
+
+  before(async () => {
+    sql = await loadSqlJs();
+  });
+
+  beforeEach(() => {
+    temp = makeTempHome();
+    file = path.join(temp.home, 'db', 'pronto.test.prdb');
+    clock = 1_800_000_000_000;
+  });
+
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await temp.cleanup();
+  });
+
+  it('reads a missing file as an empty database without creating it', async () => {
+    const store = openStore();
+    assert.equal(await store.get(at('p', 'n', 'k')), undefined);
+    assert.deepEqual(await store.projects(), []);
+    assert.equal(fs.existsSync(file), false);
+  });
+
+  it('writes one row per address, also without a context, and keeps created_at', async () => {
+    const store = openStore();
+    await store.set(at('p', 'n', 'k'), 'v1');
+    clock += 5000;
+    await store.set(at('p', 'n', 'k'), 'v2');
+    await store.set(at('p', 'n', 'k', 'prod'), 'c1');
+    await store.set(at('p', 'n', 'k', 'prod'), 'c2');
+    assert.deepEqual(rowsOnDisk(), [
+      ['p', 'n', 'k', null, 'v2', null],
+      ['p', 'n', 'k', 'prod', 'c2', null],
+    ]);
+    const entry = await store.get(at('p', 'n', 'k'));
+    assert.equal(entry?.value, 'v2');
+    assert.equal(entry?.updatedAt, entry!.createdAt + 5);
+  });
+
+  it('keeps the file in the Rust CLI format: WAL header and the exact schema', async () => {
+    const store = openStore();
+    await store.set(at('p', 'n', 'k'), 'v');
+    const bytes = fs.readFileSync(file);
+    assert.deepEqual([bytes[18], bytes[19]], [2, 2]);
+    const db = new sql.Database(bytes);
+    const objects = db.exec(`SELECT type, name FROM sqlite_master ORDER BY name`)[0]!.values;
+    db.close();
+    assert.deepEqual(objects, [
+      ['index', 'idx_kv_expiry'],
+      ['table', 'kv'],
+      ['index', 'sqlite_autoindex_kv_1'],
+      ['index', 'sqlite_autoindex_sys_namespaces_1'],
+      ['table', 'sys_namespaces'],
+    ]);
+  });
+
+  it('reads the newest of duplicate rows the Rust CLI left, and a set collapses them', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new sql.Database();
+    db.exec(SCHEMA_SQL);
+    for (const [value, time] of [['old', 1], ['newer', 2], ['newest', 3]] as const) {
+      db.run(`INSERT INTO kv VALUES ('p','n','k',NULL,?,?,?,NULL)`, [value, time, time]);
+    }
+    fs.writeFileSync(file, db.export());
+    db.close();
+    const store = openStore();
+    assert.equal((await store.get(at('p', 'n', 'k')))?.value, 'newest');
+    assert.deepEqual((await store.list({ project: 'p', namespace: 'n' })).map((e) => e.value), ['newest']);
+    await store.set(at('p', 'n', 'k'), 'mine');
+    assert.deepEqual(rowsOnDisk(), [['p', 'n', 'k', null, 'mine', null]]);
+  });
+
+  it('stores any text exactly: empty, multi-line, unicode, 1 MB', async () => {
+    const store = openStore();
+    const values = ['', 'line 1\r\nline 2\n', 'ünïcødé 🚀 \u0000 tab\t', 'x'.repeat(1024 * 1024)];
+    await Promise.all(values.map((value, index) => store.set(at('p', 'n', `k${index}`), value)));
+    const fresh = openStore();
+    for (const [index, value] of values.entries()) assert.equal((await fresh.get(at('p', 'n', `k${index}`)))?.value, value);
+  });
+
+  it('deletes every duplicate and reports whether a live value existed', async () => {
+    const store = openStore();
+    await store.set(at('p', 'n', 'k'), 'v');
+    assert.equal(await store.delete(at('p', 'n', 'k')), true);
+    assert.equal(await store.delete(at('p', 'n', 'k')), false);
+    assert.deepEqual(rowsOnDisk(), []);
+  });
+
+  describe('TTL namespaces', () => {
+    it('applies the default TTL, lets --ttl override it, and hides expired entries everywhere', async () => {
+      const store = openStore();
+      await store.createCache('p', 'cache', 60);
+      await store.set(at('p', 'cache', 'short'), 's', { ttlSeconds: 10 });
+      await store.set(at('p', 'cache', 'long'), 'l');
+      await store.set(at('q', 'n', 'plain'), 'x');
+      assert.equal((await store.get(at('p', 'cache', 'long')))?.expiresAt, clock / 1000 + 60);
+      clock += 10_000;
+      assert.equal(await store.get(at('p', 'cache', 'short')), undefined, 'expired at exactly expires_at');
+      assert.deepEqual((await store.list({ project: 'p', namespace: 'cache' })).map((e) => e.key), ['long']);
+      assert.equal(await store.count({ project: 'p', namespace: 'cache' }), 1);
+      clock += 60_000;
+      assert.deepEqual(await store.list({ project: 'p', namespace: 'cache' }), []);
+      assert.deepEqual(await store.projects(), ['p', 'q'], 'an empty TTL namespace still shows');
+      assert.deepEqual(await store.namespaces('p'), ['cache']);
+      assert.equal(await store.purgeExpired(), 2);
+      assert.deepEqual(rowsOnDisk(`project = 'p'`), []);
+    });
+
+    it('rejects --ttl outside a TTL namespace and writes nothing', async () => {
+      const store = openStore();
+      await assert.rejects(store.set(at('p', 'n', 'k'), 'v', { ttlSeconds: 5 }), /TTL not allowed: namespace 'p\.n' is not TTL-enabled/);
+      assert.equal(fs.existsSync(file), false);
+    });
+
+    it('rejects a non-positive default TTL and can remove a TTL namespace', async () => {
+      const store = openStore();
+      await assert.rejects(store.createCache('p', 'n', 0), /greater than 0/);
+      await store.createCache('p', 'n', 5);
+      assert.deepEqual((await store.ttlNamespaces()).map((ns) => [ns.project, ns.namespace, ns.defaultTtl]), [['p', 'n', 5]]);
+      assert.equal(await store.removeCache('p', 'n'), true);
+      await store.set(at('p', 'n', 'k'), 'v');
+      assert.equal((await store.get(at('p', 'n', 'k')))?.expiresAt, null);
+    });
+  });
+
+  describe('listing', () => {
+    it('matches prefixes exactly and case-sensitively; _ and % are not wildcards', async () => {
+      const store = openStore();
+      for (const key of ['a_b', 'axb', 'A_b', 'a%', 'ab', 'b']) await store.set(at('p', 'n', key), key);
+      const keys = async (keyPrefix: string) => (await store.list({ project: 'p', namespace: 'n', keyPrefix })).map((e) => e.key);
+      assert.deepEqual(await keys('a_'), ['a_b']);
+      assert.deepEqual(await keys('a%'), ['a%']);
+      assert.deepEqual(await keys('a'), ['a%', 'a_b', 'ab', 'axb']);
+      assert.deepEqual(await keys('A'), ['A_b']);
+    });
+
+    it('pages through keys and contexts in order without skipping or repeating', async () => {
+      const store = openStore();
+      const expected: string[] = [];
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const key = `k${String(i).padStart(2, '0')}`;
+        writes.push(store.set(at('p', 'n', key), 'v'));
+        expected.push(`${key}`);
+        if (i % 3 === 0) {
+          writes.push(store.set(at('p', 'n', key, 'ctx'), 'c'));
+          expected.push(`${key}__ctx`);
+        }
+      }
+      await Promise.all(writes);
+      const seen: string[] = [];
+      let after: { key: string; context: string | null } | undefined;
+      for (;;) {
+        const page = await store.list({ project: 'p', namespace: 'n', after, limit: 7 });
+        if (page.length === 0) break;
+        seen.push(...page.map((e) => (e.context === null ? e.key : `${e.key}__${e.context}`)));
+        const last = page[page.length - 1]!;
+        after = { key: last.key, context: last.context };
+      }
+      assert.deepEqual(seen, expected);
+    });
+  });
+
+  describe('durability and concurrency', () => {
+    it('commits 1,000 concurrent sets in a handful of file writes, all on disk when they resolve', async () => {
+      const store = openStore();
+      await store.set(at('p', 'n', 'seed'), 'x');
+      const before = store.fileWrites;
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => store.set(at('p', 'n', `k${i}`), `v${i}`)));
+      assert.ok(store.fileWrites - before <= 2, `expected group commit, saw ${store.fileWrites - before} writes`);
+      assert.equal(rowsOnDisk(`key LIKE 'k%'`).length, 1000);
+    });
+
+    it('fails only the write that breaks a rule; the rest of its group commits', async () => {
+      const store = openStore();
+      const results = await Promise.allSettled([
+        store.set(at('p', 'n', 'a'), '1'),
+        store.set(at('p', 'n', 'b'), '2', { ttlSeconds: 3 }),
+        store.set(at('p', 'n', 'c'), '3'),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(rowsOnDisk().map((row) => row[2]), ['a', 'c']);
+    });
+
+    it('refuses a compare-and-set whose expected value is stale', async () => {
+      const store = openStore();
+      await store.set(at('p', 'n', 'k'), 'v1');
+      await store.set(at('p', 'n', 'k'), 'v2', { expected: { value: 'v1' } });
+      await assert.rejects(store.set(at('p', 'n', 'k'), 'v3', { expected: { value: 'v1' } }), (error) => isProntoError(error, 'conflict'));
+      await assert.rejects(store.set(at('p', 'n', 'new'), 'x', { expected: { value: 'something' } }), (error) => isProntoError(error, 'conflict'));
+      await store.set(at('p', 'n', 'new'), 'x', { expected: { value: undefined } });
+      assert.deepEqual(rowsOnDisk().map((row) => row[4]), ['v2', 'x']);
+    });
+
+    it('leaves the file as it was when the lock cannot be had, and forgets the failed write', async () => {
+      const store = openStore({ lock: { timeoutMs: 200 } });
+      await store.set(at('p', 'n', 'k'), 'kept');
+      const before = fs.readFileSync(file);
+      const release = await acquireFileLock(file);
+      try {
+        await assert.rejects(store.set(at('p', 'n', 'k'), 'lost'), (error) => isProntoError(error, 'locked'));
+      } finally {
+        await release();
+      }
+      assert.deepEqual(fs.readFileSync(file), before);
+      assert.equal((await store.get(at('p', 'n', 'k')))?.value, 'kept');
+    });
+
+    it('sees another writer’s change on the next read and reports it as an external change', async () => {
+      const mine = openStore({ watchDebounceMs: 10 });
+      const theirs = openStore();
+      await mine.set(at('p', 'n', 'k'), 'mine');
+      const external = new Promise<string>((resolve) => {
+        const subscription = mine.onDidChange((event) => {
+          subscription.dispose();
+          resolve(event.origin);
+        });
+      });
+      assert.equal((await theirs.get(at('p', 'n', 'k')))?.value, 'mine');
+      await theirs.set(at('p', 'n', 'k'), 'theirs');
+      assert.equal(await external, 'external');
+      assert.equal((await mine.get(at('p', 'n', 'k')))?.value, 'theirs');
+      await mine.set(at('p', 'n', 'other'), 'x');
+      assert.deepEqual(rowsOnDisk().map((row) => row[4]), ['theirs', 'x'], 'a writer reloads before writing, so no update is lost');
+    });
+
+    it('imports all or nothing: a cancelled import writes nothing', async () => {
+      const store = openStore();
+      await store.set(at('p', 'n', 'k'), 'before');
+      const before = fs.readFileSync(file);
+      const entries = Array.from({ length: 20_000 }, (_, i) => ({ ...at('p', 'n', `i${i}`), value: 'v', createdAt: 1, updatedAt: 1, expiresAt: null }));
+      const controller = new AbortController();
+      const importing = store.importEntries(entries, [], {
+        signal: controller.signal,
+        onProgress: (fraction) => {
+          if (fraction > 0.2) controller.abort();
+        },
+      });
+      await assert.rejects(importing, (error) => isProntoError(error, 'cancelled'));
+      assert.deepEqual(fs.readFileSync(file), before);
+      assert.equal(await store.count({ project: 'p', namespace: 'n' }), 1);
+      assert.equal(await store.importEntries(entries, [], { preserveTimestamps: true }), 20_000);
+      assert.equal(await store.count({ project: 'p', namespace: 'n' }), 20_001);
+    });
+  });
+
+  describe('files it must not write', () => {
+    function assertRefused(content: Buffer, code: string, message: RegExp): Promise<void> {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content);
+      const store = openStore();
+      return (async () => {
+        await assert.rejects(store.set(at('p', 'n', 'k'), 'v'), (error) => isProntoError(error) && error.code === code && message.test(error.message));
+        await assert.rejects(store.get(at('p', 'n', 'k')), (error) => isProntoError(error) && error.code === code);
+        assert.deepEqual(fs.readFileSync(file), content);
+      })();
+    }
+
+    it('refuses a file that is not SQLite', () => assertRefused(Buffer.from('hello, I am a text file, not a database at all, and I am long enough to have a header'.repeat(3)), 'not-sqlite', /is not an SQLite database/));
+
+    it('refuses an SQLite file of another program', () => {
+      const db = new sql.Database();
+      db.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)');
+      const bytes = Buffer.from(db.export());
+      db.close();
+      return assertRefused(bytes, 'foreign-schema', /not a ProntoDB one \(tables: accounts\)/);
+    });
+
+    it('refuses a kv table with other columns', () => {
+      const db = new sql.Database();
+      db.exec('CREATE TABLE kv (k TEXT, v TEXT)');
+      const bytes = Buffer.from(db.export());
+      db.close();
+      return assertRefused(bytes, 'foreign-schema', /table 'kv' has columns \(k, v\)/);
+    });
+
+    it('refuses a corrupt database', async () => {
+      const db = new sql.Database();
+      db.exec(SCHEMA_SQL);
+      for (let i = 0; i < 2000; i++) db.run(`INSERT INTO kv VALUES ('p','n',?,NULL,?,1,1,NULL)`, [`k${i}`, 'v'.repeat(50)]);
+      const bytes = Buffer.from(db.export());
+      db.close();
+      bytes.fill(0xa5, 4096 * 3, 4096 * 6); // scribble over b-tree pages
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, bytes);
+      const store = openStore();
+      await assert.rejects(store.set(at('p', 'n', 'k'), 'v'), (error) => isProntoError(error, 'not-sqlite') && /corrupt/.test(error.message));
+      assert.deepEqual(fs.readFileSync(file), bytes);
+    });
+
+    it('refuses to write over an uncheckpointed -wal but still reads, with a warning', async () => {
+      const store = openStore();
+      await store.set(at('p', 'n', 'k'), 'v');
+      const before = fs.readFileSync(file);
+      fs.writeFileSync(`${file}-wal`, Buffer.alloc(4096, 1));
+      const reader = openStore();
+      assert.equal((await reader.get(at('p', 'n', 'k')))?.value, 'v');
+      assert.match(reader.staleReadWarning ?? '', /reads may be stale/);
+      await assert.rejects(reader.set(at('p', 'n', 'k'), 'x'), (error) => isProntoError(error, 'wal-pending') && /wal_checkpoint/.test(error.message));
+      assert.deepEqual(fs.readFileSync(file), before);
+    });
+  });
+});

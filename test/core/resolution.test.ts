@@ -1,0 +1,183 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { validateCursorName, validateUserName } from '../../src/core/cursors';
+import { isProntoError } from '../../src/core/errors';
+import { databaseFile, layoutFromEnv, validateDatabaseName } from '../../src/core/paths';
+import { parseWorkdirConfig } from '../../src/core/workdir';
+import { makeTempHome, type TempHome } from '../helpers/tempHome';
+
+function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(isProntoError(error), `expected a ProntoError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail('expected an error');
+}
+
+describe('paths', () => {
+  it('follows the Rust CLI layout, XDG_DATA_HOME and PRONTO_DB', () => {
+    const plain = layoutFromEnv({ HOME: '/h' });
+    assert.equal(databaseFile(plain, 'main'), '/h/.local/data/odx/prontodb/main/pronto.main.prdb');
+    assert.equal(plain.cursorCacheDir, '/h/.local/etc/prontodb');
+    const xdg = layoutFromEnv({ HOME: '/h', XDG_DATA_HOME: '/x' });
+    assert.equal(databaseFile(xdg, 'staging'), '/x/odx/prontodb/staging/pronto.staging.prdb');
+    assert.equal(layoutFromEnv({ HOME: '/h', XDG_DATA_HOME: '${XDG_BROKEN' }).dataDir, '/h/.local/data/odx/prontodb');
+    const override = layoutFromEnv({ HOME: '/h', PRONTO_DB: '/elsewhere/my.db' });
+    assert.equal(databaseFile(override, 'main'), '/elsewhere/my.db');
+    assert.equal(databaseFile(override, 'other'), '/h/.local/data/odx/prontodb/other/pronto.other.prdb');
+  });
+
+  it('refuses database names that could leave the data directory', () => {
+    for (const bad of ['', '..', '.', '../x', 'a/b', 'a\\b', '.hidden', 'cursors', 'x'.repeat(65)]) {
+      assert.throws(() => validateDatabaseName(bad), (error) => isProntoError(error, 'usage'), bad);
+    }
+    for (const good of ['main', 'staging-2', 'my_db', 'v1.2']) assert.equal(validateDatabaseName(good), good);
+  });
+
+  it('accepts user names such as test_user123 and refuses unsafe ones', () => {
+    for (const good of ['default', 'alice', 'test_user123', 'bob-2']) assert.equal(validateUserName(good), good);
+    for (const bad of ['', '1abc', 'a.b', 'a/b', 'x'.repeat(33)]) assert.throws(() => validateUserName(bad), /User name/);
+    assert.throws(() => validateCursorName('a.b'), /Cursor name 'a\.b' is invalid/);
+    assert.throws(() => validateCursorName('list'), /reserved/);
+  });
+});
+
+describe('.prontodb files', () => {
+  it('accepts the Rust CLI forms: a plain path and JSON maps', () => {
+    const plain = parseWorkdirConfig('/w/.prontodb', 'data/my.prdb\n');
+    assert.equal(plain.path, '/w/data/my.prdb');
+    const json = parseWorkdirConfig('/w/.prontodb', JSON.stringify({ path: 'a.db', cursors: { dev: '/abs/dev.db' }, users: { alice: { dev: 'alice.db' } } }));
+    assert.equal(json.path, '/w/a.db');
+    assert.equal(json.cursors.dev, '/abs/dev.db');
+    assert.equal(json.users.alice!.dev, '/w/alice.db');
+  });
+
+  it('accepts a database or cursor, a user and default project/namespace', () => {
+    const config = parseWorkdirConfig('/w/.prontodb', '{"database":"staging","user":"alice","project":"app","namespace":"cfg"}');
+    assert.deepEqual([config.database, config.user, config.project, config.namespace], ['staging', 'alice', 'app', 'cfg']);
+  });
+
+  it('names the file and the problem when malformed', () => {
+    assert.match(usageMessage(() => parseWorkdirConfig('/w/.prontodb', '{"database": 3}')), /^\/w\/\.prontodb: 'database' must be a non-empty string/);
+    assert.match(usageMessage(() => parseWorkdirConfig('/w/.prontodb', '{"databse": "x"}')), /unknown setting 'databse'/);
+    assert.match(usageMessage(() => parseWorkdirConfig('/w/.prontodb', '{"database": "x", "path": "y"}')), /give only one of database, cursor or path/);
+    assert.match(usageMessage(() => parseWorkdirConfig('/w/.prontodb', '{nope')), /is not valid JSON/);
+    assert.match(usageMessage(() => parseWorkdirConfig('/w/.prontodb', '  ')), /is empty/);
+  });
+});
+
+describe('cursors and resolution', () => {
+  let temp: TempHome;
+  beforeEach(() => {
+    temp = makeTempHome();
+  });
+  afterEach(() => temp.cleanup());
+
+  it('writes cursor files the Rust CLI reads, in its directories and key order', async () => {
+    const pronto = temp.pronto();
+    await pronto.cursors.set('work', 'default', { database: 'staging' }, { metaContext: 'acme' }, new Date('2025-09-10T20:00:00.123Z'));
+    await pronto.cursors.set('work', 'alice', { path: 'rel/alice.db' });
+    const data = pronto.layout.dataDir;
+    const text = fs.readFileSync(path.join(data, 'staging', 'cursors', 'work.cursor'), 'utf8');
+    assert.equal(
+      text,
+      JSON.stringify(
+        { database_path: path.join(data, 'staging', 'pronto.staging.prdb'), default_project: null, default_namespace: null, meta_context: 'acme', created_at: '2025-09-10T20:00:00Z', user: 'default' },
+        null,
+        2,
+      ),
+    );
+    const alice = JSON.parse(fs.readFileSync(path.join(data, 'alice', 'cursors', 'work.alice.cursor'), 'utf8'));
+    assert.equal(alice.database_path, path.join(temp.home, 'rel', 'alice.db'), 'relative paths are resolved when set');
+    assert.deepEqual(pronto.cursors.list('default').map((c) => c.name), ['work'], "alice's cursor is not the default user's");
+    assert.deepEqual(pronto.cursors.list('alice').map((c) => [c.name, c.databasePath]), [['work', path.join(temp.home, 'rel', 'alice.db')]]);
+  });
+
+  it('renames and deletes cursors, carrying the selection along', async () => {
+    const pronto = temp.pronto();
+    await pronto.cursors.set('dev', 'bob', { database: 'devdb' }, { defaultProject: 'app' });
+    await pronto.cursors.select('bob', 'dev');
+    await pronto.cursors.rename('dev', 'development', 'bob');
+    assert.equal(pronto.cursors.find('dev', 'bob'), undefined);
+    assert.equal(pronto.cursors.find('development', 'bob')?.defaultProject, 'app');
+    assert.equal(pronto.cursors.selection('bob'), 'development');
+    await assert.rejects(pronto.cursors.rename('nope', 'x', 'bob'), /Cursor 'nope' not found for user 'bob'/);
+    assert.equal(pronto.cursors.delete('development', 'bob'), true);
+    assert.equal(pronto.cursors.delete('development', 'bob'), false);
+  });
+
+  it('resolves --database > --cursor > .prontodb > user selection > global selection > main', async () => {
+    const pronto = temp.pronto();
+    const nameOf = (selection = {}) => pronto.resolve(selection).databaseName;
+    assert.equal(nameOf(), 'main');
+    await pronto.cursors.select('default', 'globaldb');
+    assert.equal(nameOf(), 'globaldb');
+    assert.equal(nameOf({ user: 'alice' }), 'globaldb', 'a user without a selection falls back to the global one');
+    await pronto.cursors.set('mine', 'alice', { database: 'alicedb' });
+    await pronto.cursors.select('alice', 'mine');
+    assert.equal(nameOf({ user: 'alice' }), 'alicedb');
+    assert.equal(pronto.resolve({ user: 'alice' }).cursor?.name, 'mine');
+    fs.writeFileSync(path.join(temp.home, '.prontodb'), '{"database":"workdb"}');
+    assert.equal(nameOf({ user: 'alice' }), 'workdb');
+    await pronto.cursors.set('c', 'alice', { database: 'cursordb' });
+    assert.equal(nameOf({ user: 'alice', cursor: 'c' }), 'cursordb');
+    assert.equal(nameOf({ user: 'alice', cursor: 'c', database: 'explicit' }), 'explicit');
+    assert.throws(() => pronto.resolve({ cursor: 'missing' }), /Cursor 'missing' not found for user 'default'/);
+    assert.equal(nameOf({ cursor: 'default' }), 'main', "the 'default' cursor means main");
+  });
+
+  it('finds .prontodb in an ancestor and takes user and defaults from it', async () => {
+    const nested = path.join(temp.home, 'repo', 'src', 'deep');
+    fs.mkdirSync(nested, { recursive: true });
+    fs.writeFileSync(path.join(temp.home, 'repo', '.prontodb'), JSON.stringify({ cursor: 'proj', user: 'carol', project: 'app', namespace: 'cfg' }));
+    const pronto = temp.pronto({ cwd: nested });
+    assert.throws(() => pronto.resolve(), /cursor 'proj' not found for user 'carol'/);
+    await pronto.cursors.set('proj', 'carol', { database: 'projdb' }, { metaContext: 'team' });
+    const target = pronto.resolve();
+    assert.deepEqual([target.databaseName, target.user, target.metaContext, target.defaultProject, target.defaultNamespace], ['projdb', 'carol', 'team', 'app', 'cfg']);
+    const session = await pronto.open();
+    await session.set('k', 'v');
+    const unprefixed = await pronto.open({ database: 'projdb' });
+    assert.deepEqual(await unprefixed.listPath(undefined), [], 'the row went to team.app, not app');
+    assert.deepEqual(await unprefixed.projects(), ['team.app']);
+    assert.equal((await session.get('app.cfg.k'))?.value, 'v');
+  });
+
+  it('keeps meta contexts strictly isolated in every operation', async () => {
+    const pronto = temp.pronto();
+    await pronto.cursors.set('acme', 'default', { database: 'shared' }, { metaContext: 'acme' });
+    const meta = await pronto.open({ cursor: 'acme' });
+    const plain = await pronto.open({ database: 'shared' });
+    await plain.set('app.config.debug', 'plain');
+    assert.equal(await meta.get('app.config.debug'), undefined, 'no fallback to unprefixed rows');
+    await meta.set('app.config.debug', 'meta');
+    await meta.createCache('app.cache', 60);
+    await meta.set('app.cache.tmp', 't', { ttlSeconds: 5 });
+    assert.equal((await meta.get('app.config.debug'))?.value, 'meta');
+    assert.equal((await plain.get('app.config.debug'))?.value, 'plain');
+    assert.deepEqual(await meta.projects(), ['app']);
+    assert.deepEqual(await meta.namespaces('app'), ['cache', 'config']);
+    assert.deepEqual((await meta.listPath('app.config')).map((e) => [e.project, e.value]), [['app', 'meta']]);
+    assert.deepEqual((await meta.ttlNamespaces()).map((ns) => `${ns.project}.${ns.namespace}`), ['app.cache']);
+    assert.deepEqual(await plain.projects(), ['acme.app', 'app']);
+    const exported = await meta.exportEntries(undefined);
+    assert.deepEqual(exported.entries.map((e) => `${e.project}.${e.namespace}.${e.key}`), ['app.cache.tmp', 'app.config.debug']);
+    assert.equal(await meta.delete('app.config.debug'), true);
+    assert.equal((await plain.get('app.config.debug'))?.value, 'plain');
+  });
+
+  it('creates, lists and deletes databases', async () => {
+    const pronto = temp.pronto();
+    await pronto.createDatabase('alpha');
+    await (await pronto.open({ database: 'beta' })).set('k', 'v');
+    assert.deepEqual(pronto.listDatabases().map((db) => db.name), ['alpha', 'beta']);
+    await assert.rejects(pronto.createDatabase('alpha'), /already exists/);
+    await pronto.deleteDatabase('alpha');
+    assert.deepEqual(pronto.listDatabases().map((db) => db.name), ['beta']);
+    await assert.rejects(pronto.deleteDatabase('alpha'), /does not exist/);
+    assert.throws(() => databaseFile(pronto.layout, '../escape'), /invalid/);
+  });
+});
