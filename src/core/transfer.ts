@@ -196,11 +196,11 @@ function fromCsv(text: string, source: string, now: number): TransferDocument {
 
   const index = new Map<Column, number>();
   const header = records[0];
-  header.fields.forEach((name) => {
+  header.fields.forEach((name, position) => {
     const column = COLUMNS.find((c) => c === name);
     if (column === undefined) fail(header.start, `unknown column '${name ?? ''}' (columns are ${COLUMNS.join(',')})`);
     else if (index.has(column)) fail(header.start, `duplicate column '${column}'`);
-    else index.set(column, index.size);
+    else index.set(column, position);
   });
   for (const column of REQUIRED) if (!index.has(column)) fail(header.start, `missing column '${column}'`);
 
