@@ -1,28 +1,47 @@
-// Bundles the CLI (and, later, the extension) into dist/, with sql.js's wasm beside the bundle.
+// Bundles the CLI and the extension into dist/, with sql.js's wasm and the terminal shims beside them.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const production = process.argv.includes('--production');
 
-mkdirSync('dist', { recursive: true });
+mkdirSync('dist/bin', { recursive: true });
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 
-await build({
-  entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
+// Integrated terminals put dist/bin on PATH; the shim prefers the editor's own Node (PRONTODB_NODE).
+writeFileSync(
+  'dist/bin/prontodb',
+  `#!/bin/sh
+here=$(dirname "$0")
+if [ -n "$PRONTODB_NODE" ] && [ -x "$PRONTODB_NODE" ]; then
+  ELECTRON_RUN_AS_NODE=1 exec "$PRONTODB_NODE" "$here/../cli.js" "$@"
+fi
+exec node "$here/../cli.js" "$@"
+`,
+);
+chmodSync('dist/bin/prontodb', 0o755);
+writeFileSync(
+  'dist/bin/prontodb.cmd',
+  `@echo off\r\nif defined PRONTODB_NODE (\r\n  set ELECTRON_RUN_AS_NODE=1\r\n  "%PRONTODB_NODE%" "%~dp0..\\cli.js" %*\r\n) else (\r\n  node "%~dp0..\\cli.js" %*\r\n)\r\n`,
+);
+
+const shared = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
   minify: production,
   sourcemap: !production,
-  banner: { js: '#!/usr/bin/env node' },
   define: { PRONTODB_VERSION: JSON.stringify(pkg.version) },
   // Only reached when the wasm is not beside the bundle (never in a package); keep it a runtime lookup.
   external: ['sql.js/dist/sql-wasm.wasm'],
   logLevel: 'warning',
-});
+};
+
+await Promise.all([
+  build({ ...shared, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...shared, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: [...shared.external, 'vscode'] }),
+]);
 chmodSync('dist/cli.js', 0o755);

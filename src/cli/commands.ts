@@ -29,6 +29,7 @@ function selectionOf({ invocation, io }: Context): Selection {
   const { options } = invocation;
   return {
     database: options.database ?? io.env.PRONTODB_DATABASE ?? undefined,
+    databasePath: options.database === undefined ? (io.env.PRONTODB_DATABASE_PATH ?? undefined) : undefined,
     cursor: options.cursor ?? io.env.PRONTODB_CURSOR ?? undefined,
     user: options.user ?? io.env.PRONTODB_USER ?? undefined,
   };

@@ -30,8 +30,10 @@ export function homeDirectory(env: Env = process.env): string {
 export function layoutFromEnv(env: Env = process.env): Layout {
   const home = homeDirectory(env);
   const xdgData = usableXdg(env.XDG_DATA_HOME);
+  const defaultDataDir = xdgData ? path.join(xdgData, 'odx', 'prontodb') : path.join(home, '.local', 'data', 'odx', 'prontodb');
   return {
-    dataDir: xdgData ? path.join(xdgData, 'odx', 'prontodb') : path.join(home, '.local', 'data', 'odx', 'prontodb'),
+    // PRONTODB_DATA_DIR names the data directory itself (VS Code's setting reaches terminals this way).
+    dataDir: env.PRONTODB_DATA_DIR ? path.resolve(env.PRONTODB_DATA_DIR) : defaultDataDir,
     cursorCacheDir: path.join(home, '.local', 'etc', 'prontodb'),
     mainDatabaseOverride: env.PRONTO_DB ? path.resolve(env.PRONTO_DB) : undefined,
   };

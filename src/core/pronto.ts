@@ -14,6 +14,8 @@ import { loadWorkdirConfig, type WorkdirConfig } from './workdir';
 /** What the caller asked for explicitly (flags, or the extension's state). */
 export interface Selection {
   database?: string;
+  /** A database file anywhere; same rank as `database`. */
+  databasePath?: string;
   cursor?: string;
   user?: string;
 }
@@ -100,6 +102,7 @@ export class ProntoDB {
     };
 
     if (selection.database !== undefined) return fromDatabase(selection.database, '--database');
+    if (selection.databasePath !== undefined) return fromFile(path.resolve(this.cwd, selection.databasePath), 'database path');
     if (selection.cursor !== undefined) {
       const name = validateCursorName(selection.cursor);
       const mapped = workdir?.users[user]?.[name] ?? workdir?.cursors[name];
@@ -328,6 +331,7 @@ export class Session {
       validateSegment('project', entry.project, where);
       validateSegment('namespace', entry.namespace, where);
       validateSegment('key', entry.key, where);
+      if (entry.context?.includes('__')) throw usageError(`${where}: context '${entry.context}' contains '__', so no address could reach it`);
     });
     return this.store.importEntries(entries.map((entry) => this.stored(entry)), ttlNamespaces.map((ns) => this.stored(ns)), options);
   }

@@ -1,0 +1,172 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type BackupInfo, createBackup, defaultBackupDirectory, inspectBackup, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
+import { validateDatabaseName } from '../../core/paths';
+import { formatFromFileName, parseDocument, serializeDocument } from '../../core/transfer';
+import type { DatabasesNode } from '../databasesView';
+import type { ProntoService } from '../service';
+import { ask, confirm, registerCommand, validateWith, withProgress } from './ui';
+
+function backupDirectory(service: ProntoService): string {
+  const configured = vscode.workspace.getConfiguration('prontodb').get<string>('backupDirectory')?.trim();
+  const env = service.engineEnv();
+  return path.resolve(configured || env.PRONTODB_BACKUP_DIR || defaultBackupDirectory(env));
+}
+
+/** The database a command is about: the clicked one, else the active one (which must be named). */
+function databaseOf(service: ProntoService, node?: DatabasesNode): string {
+  if (node && 'ref' in node && !node.ref.file) return node.ref.database;
+  const target = service.target();
+  if (!target.databaseName) throw new Error(`${target.file} is not a named database of the data directory; backups and database actions need one`);
+  return target.databaseName;
+}
+
+async function pickDatabase(service: ProntoService, prompt: string): Promise<string | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    service.pronto.listDatabases().map((db) => ({ label: db.name, description: `${db.size} bytes`, detail: db.file })),
+    { placeHolder: prompt },
+  );
+  return picked?.label;
+}
+
+function describeBackup(backup: BackupInfo): vscode.QuickPickItem & { backup: BackupInfo } {
+  const kind = backup.kind === 'pre-restore' ? ' (safety copy)' : '';
+  return {
+    label: path.basename(backup.file),
+    description: `${backup.database || '?'}${kind} · ${(backup.size / 1024).toFixed(1)} KB`,
+    detail: `${backup.modified.toISOString().replace('T', ' ').slice(0, 19)} UTC — ${backup.file}`,
+    backup,
+  };
+}
+
+export function registerDatabaseCommands(service: ProntoService): vscode.Disposable[] {
+  const restoreArchive = async (archive: string) => {
+    const contents = await inspectBackup(archive);
+    const others = service.pronto.listDatabases().filter((db) => db.name !== contents.database);
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: contents.database, description: 'the database the archive was made from', target: contents.database },
+        ...others.map((db) => ({ label: db.name, description: 'replace this database instead', target: db.name })),
+        { label: '$(add) Another name…', description: 'restore as a new database', target: '' },
+      ],
+      { placeHolder: `Restore ${path.basename(archive)} into which database?` },
+    );
+    if (!choice) return undefined;
+    const target = choice.target || (await ask({ prompt: 'Database name to restore into', validateInput: validateWith(validateDatabaseName) }));
+    const exists = service.pronto.listDatabases().some((db) => db.name === target);
+    if (exists && !(await confirm(`Replace database '${target}' with ${path.basename(archive)}?`, 'Restore', 'A safety copy of the current data is written to the backup folder first.'))) {
+      return undefined;
+    }
+    const result = await withProgress(`Restoring ${path.basename(archive)}`, (options) =>
+      restoreBackup(service.pronto.layout, archive, { ...options, target, safetyDir: backupDirectory(service) }),
+    );
+    service.reset();
+    void vscode.window.showInformationMessage(
+      `ProntoDB: restored '${result.database}'${result.safetyCopy ? `; the replaced data is in ${path.basename(result.safetyCopy)}` : ''}`,
+    );
+    return result;
+  };
+
+  return [
+    registerCommand(service, 'prontodb.createDatabase', async () => {
+      const name = await ask({ prompt: 'Name of the new database', placeHolder: 'letters, digits, _ - .', validateInput: validateWith(validateDatabaseName) });
+      const created = await service.pronto.createDatabase(name);
+      service.reset();
+      const use = await vscode.window.showInformationMessage(`ProntoDB: created database '${name}'`, 'Use It');
+      if (use) await service.select({ kind: 'database', name }, 'global');
+      return created;
+    }),
+
+    registerCommand(service, 'prontodb.deleteDatabase', async (node?: DatabasesNode) => {
+      const name = node ? databaseOf(service, node) : await pickDatabase(service, 'Database to delete');
+      if (!name) return false;
+      const cursors = service.pronto.cursors.list(service.user).filter((cursor) => cursor.databaseName === name);
+      const detail = `This deletes its file and the cursors filed with it${cursors.length ? ` (${cursors.map((c) => c.name).join(', ')})` : ''}. It cannot be undone; back it up first if in doubt.`;
+      if (!(await confirm(`Delete database '${name}'?`, 'Delete', detail))) return false;
+      await service.pronto.deleteDatabase(name);
+      service.reset();
+      return true;
+    }),
+
+    registerCommand(service, 'prontodb.useDatabase', async (node?: DatabasesNode) => {
+      const name = node ? databaseOf(service, node) : await pickDatabase(service, 'Database to use');
+      if (name) await service.select({ kind: 'database', name }, 'global');
+    }),
+
+    registerCommand(service, 'prontodb.backup', async (node?: DatabasesNode) => {
+      const database = databaseOf(service, node);
+      const made = await withProgress(`Backing up '${database}'`, (options) =>
+        createBackup(service.pronto.layout, database, { ...options, outputDir: backupDirectory(service) }),
+      );
+      service.log.info(`Backed up '${database}' to ${made.file} (${made.size} bytes)`);
+      void vscode.window.showInformationMessage(`ProntoDB: backed up '${database}' to ${path.basename(made.file)}`, 'Reveal').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(made.file));
+      });
+      return made;
+    }),
+
+    registerCommand(service, 'prontodb.restore', async (archive?: string) => {
+      if (typeof archive === 'string') return restoreArchive(archive);
+      const backups = await listBackups(backupDirectory(service));
+      const browse = { label: '$(folder-opened) Choose an archive…', description: 'any .tar.gz made by ProntoDB' };
+      const picked = await vscode.window.showQuickPick([...backups.map(describeBackup), browse], { placeHolder: `Backups in ${backupDirectory(service)}`, matchOnDetail: true });
+      if (!picked) return undefined;
+      if ('backup' in picked) return restoreArchive(picked.backup.file);
+      const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ProntoDB backup': ['gz'] }, defaultUri: vscode.Uri.file(backupDirectory(service)) });
+      return files?.[0] ? restoreArchive(files[0].fsPath) : undefined;
+    }),
+
+    registerCommand(service, 'prontodb.listBackups', async () => {
+      const directory = backupDirectory(service);
+      const backups = await listBackups(directory);
+      if (backups.length === 0) {
+        void vscode.window.showInformationMessage(`ProntoDB: no backups in ${directory}`);
+        return backups;
+      }
+      const picked = await vscode.window.showQuickPick(backups.map(describeBackup), { placeHolder: `${backups.length} backups in ${directory} (choose one to restore)` });
+      if (picked) await restoreArchive(picked.backup.file);
+      return backups;
+    }),
+
+    registerCommand(service, 'prontodb.rotateBackups', async (node?: DatabasesNode) => {
+      const database = databaseOf(service, node);
+      const keep = vscode.workspace.getConfiguration('prontodb').get<number>('backupsToKeep', 10);
+      const removed = await rotateBackups(backupDirectory(service), database, keep);
+      void vscode.window.showInformationMessage(`ProntoDB: kept the newest ${keep} backups of '${database}', removed ${removed.length}`);
+      return removed;
+    }),
+
+    registerCommand(service, 'prontodb.exportData', async (node?: DatabasesNode) => {
+      const session = node && 'ref' in node ? await service.session(node.ref) : await service.session();
+      const scope = node?.kind === 'project' ? node.project : node?.kind === 'namespace' ? `${node.project}.${node.namespace}` : undefined;
+      const label = session.target.databaseName ?? 'database';
+      const uri = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? backupDirectory(service), `${label}${scope ? `.${scope}` : ''}.json`)),
+        filters: { JSON: ['json'], CSV: ['csv'] },
+      });
+      if (!uri) return undefined;
+      const format = formatFromFileName(uri.fsPath);
+      const count = await withProgress(`Exporting ${scope ?? label}`, async (options) => {
+        const document = await session.exportEntries(scope, options);
+        await fs.promises.writeFile(uri.fsPath, serializeDocument(document, format, { database: session.target.databaseName, exportedAt: new Date() }));
+        return document.entries.length;
+      });
+      void vscode.window.showInformationMessage(`ProntoDB: exported ${count} values to ${path.basename(uri.fsPath)}`);
+      return uri;
+    }),
+
+    registerCommand(service, 'prontodb.importData', async (file?: string) => {
+      const source = typeof file === 'string' ? file : (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'JSON or CSV': ['json', 'csv'] } }))?.[0]?.fsPath;
+      if (!source) return undefined;
+      const session = await service.session();
+      const format = formatFromFileName(source);
+      const document = parseDocument(await fs.promises.readFile(source, 'utf8'), format, path.basename(source));
+      const target = session.target.cursor?.name ?? session.target.databaseName ?? session.target.file;
+      if (!(await confirm(`Import ${document.entries.length} values into '${target}'?`, 'Import', 'Values at the same addresses are replaced. The import is all or nothing.'))) return undefined;
+      const count = await withProgress(`Importing ${path.basename(source)}`, (options) => session.importEntries(document.entries, document.ttlNamespaces, options));
+      void vscode.window.showInformationMessage(`ProntoDB: imported ${count} values into '${target}'`);
+      return count;
+    }),
+  ];
+}

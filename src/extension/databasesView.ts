@@ -1,0 +1,262 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { displayKey, formatAddress } from '../core/address';
+import type { Entry } from '../core/types';
+import type { ProntoService } from './service';
+import { describeDuration, valueUri } from './valueDocuments';
+
+/** Where a node sits: `database` names a database of the data directory; `file` any database file. */
+export interface DatabaseRef {
+  database: string;
+  /** Set for the active target when it is a file outside the data directory (then `database` is a label). */
+  file?: string;
+}
+
+export type DatabasesNode =
+  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number }
+  | { kind: 'project'; ref: DatabaseRef; project: string }
+  | { kind: 'namespace'; ref: DatabaseRef; project: string; namespace: string; ttl?: number }
+  | { kind: 'key'; ref: DatabaseRef; entry: Entry }
+  | { kind: 'loadMore'; ref: DatabaseRef; project: string; namespace: string }
+  | { kind: 'message'; id: string; text: string; detail?: string };
+
+interface PagingState {
+  /** How many keys the user has asked to see (grows by a page per "Load more…"). */
+  shown: number;
+  filter?: string;
+}
+
+function nodeId(node: DatabasesNode): string {
+  switch (node.kind) {
+    case 'database':
+      return `db\u0000${node.ref.file ?? node.ref.database}`;
+    case 'project':
+      return `p\u0000${node.ref.database}\u0000${node.project}`;
+    case 'namespace':
+      return `n\u0000${node.ref.database}\u0000${node.project}\u0000${node.namespace}`;
+    case 'key':
+      return `k\u0000${node.ref.database}\u0000${node.entry.project}\u0000${node.entry.namespace}\u0000${node.entry.key}\u0000${node.entry.context ?? '\u0001'}`;
+    case 'loadMore':
+      return `m\u0000${node.ref.database}\u0000${node.project}\u0000${node.namespace}`;
+    case 'message':
+      return `msg\u0000${node.id}`;
+  }
+}
+
+function namespaceKey(ref: DatabaseRef, project: string, namespace: string): string {
+  return `${ref.file ?? ref.database}\u0000${project}\u0000${namespace}`;
+}
+
+function previewOf(value: string, length: number): string {
+  const flat = value.replace(/\s+/g, ' ').trim();
+  return flat.length > length ? `${flat.slice(0, length)}…` : flat;
+}
+
+function timestamp(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
+/**
+ * Databases → projects → namespaces → keys. Keys are fetched a page at a time with keyset paging,
+ * so a namespace of a million keys costs what one page costs, and the view holds only what is shown.
+ */
+export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<DatabasesNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly paging = new Map<string, PagingState>();
+  private readonly subscriptions: vscode.Disposable[];
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly service: ProntoService) {
+    this.subscriptions = [
+      this.changed,
+      service.onDidChangeTarget(() => this.refresh()),
+      service.onDidChangeData(() => this.refreshSoon()),
+    ];
+  }
+
+  private get pageSize(): number {
+    return Math.max(10, vscode.workspace.getConfiguration('prontodb').get<number>('pageSize', 200));
+  }
+
+  refresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.changed.fire(undefined);
+  }
+
+  /** Bursts of writes (an agent setting 100 keys) become one refresh. */
+  private refreshSoon(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => this.changed.fire(undefined), 150);
+  }
+
+  private pagingOf(ref: DatabaseRef, project: string, namespace: string): PagingState {
+    const key = namespaceKey(ref, project, namespace);
+    let state = this.paging.get(key);
+    if (!state) {
+      state = { shown: this.pageSize };
+      this.paging.set(key, state);
+    }
+    return state;
+  }
+
+  /** Namespace nodes by id: VS Code refreshes one element only when handed the object it was given. */
+  private readonly namespaceNodes = new Map<string, DatabasesNode>();
+
+  loadMore(node: Extract<DatabasesNode, { kind: 'loadMore' | 'namespace' }>): void {
+    this.pagingOf(node.ref, node.project, node.namespace).shown += this.pageSize;
+    this.changed.fire(this.namespaceNodes.get(nodeId({ ...node, kind: 'namespace' })));
+  }
+
+  setFilter(node: Extract<DatabasesNode, { kind: 'namespace' }>, filter: string | undefined): void {
+    const state = this.pagingOf(node.ref, node.project, node.namespace);
+    state.filter = filter || undefined;
+    state.shown = this.pageSize;
+    this.changed.fire(this.namespaceNodes.get(nodeId(node)));
+  }
+
+  filterOf(node: Extract<DatabasesNode, { kind: 'namespace' }>): string | undefined {
+    return this.paging.get(namespaceKey(node.ref, node.project, node.namespace))?.filter;
+  }
+
+  getTreeItem(node: DatabasesNode): vscode.TreeItem {
+    const Collapsed = vscode.TreeItemCollapsibleState.Collapsed;
+    switch (node.kind) {
+      case 'database': {
+        const item = new vscode.TreeItem(node.ref.database, node.active ? vscode.TreeItemCollapsibleState.Expanded : Collapsed);
+        item.id = nodeId(node);
+        item.iconPath = new vscode.ThemeIcon('database', node.active ? new vscode.ThemeColor('charts.green') : undefined);
+        item.description = [node.active ? 'active' : undefined, node.size === undefined ? undefined : formatSize(node.size)].filter(Boolean).join(' · ');
+        item.tooltip = node.ref.file ?? this.service.pronto.listDatabases().find((db) => db.name === node.ref.database)?.file;
+        item.contextValue = node.active ? 'activeDatabase' : 'database';
+        return item;
+      }
+      case 'project': {
+        const item = new vscode.TreeItem(node.project, Collapsed);
+        item.id = nodeId(node);
+        item.iconPath = new vscode.ThemeIcon('project');
+        item.contextValue = 'project';
+        return item;
+      }
+      case 'namespace': {
+        const item = new vscode.TreeItem(node.namespace, Collapsed);
+        item.id = nodeId(node);
+        const filter = this.filterOf(node);
+        item.iconPath = new vscode.ThemeIcon(node.ttl ? 'watch' : 'symbol-namespace');
+        item.description = [node.ttl ? `TTL ${describeDuration(node.ttl)}` : undefined, filter ? `filter: ${filter}*` : undefined].filter(Boolean).join(' · ');
+        item.tooltip = node.ttl ? `TTL namespace: values expire ${describeDuration(node.ttl)} after they are written` : undefined;
+        item.contextValue = `${node.ttl ? 'ttlNamespace' : 'namespace'}${filter ? 'Filtered' : ''}`;
+        return item;
+      }
+      case 'key': {
+        const { entry } = node;
+        const item = new vscode.TreeItem(displayKey(entry), vscode.TreeItemCollapsibleState.None);
+        item.id = nodeId(node);
+        const expiring = entry.expiresAt !== null;
+        item.iconPath = new vscode.ThemeIcon(expiring ? 'watch' : 'key');
+        const left = expiring ? describeDuration(Math.max(0, entry.expiresAt! - Math.floor(Date.now() / 1000))) : undefined;
+        item.description = expiring ? `expires in ${left}` : previewOf(entry.value, 60);
+        const tooltip = new vscode.MarkdownString();
+        tooltip.appendMarkdown(`**${formatAddress(entry)}**\n\n`);
+        tooltip.appendCodeblock(entry.value.length > 1000 ? `${entry.value.slice(0, 1000)}\n…` : entry.value, 'text');
+        tooltip.appendMarkdown(`\n\nCreated ${timestamp(entry.createdAt)}  \nUpdated ${timestamp(entry.updatedAt)}`);
+        if (expiring) tooltip.appendMarkdown(`  \nExpires ${timestamp(entry.expiresAt!)} (in ${left})`);
+        item.tooltip = tooltip;
+        item.contextValue = 'key';
+        item.command = { command: 'prontodb.openValue', title: 'Open Value', arguments: [node] };
+        item.resourceUri = valueUri(node.ref, entry);
+        return item;
+      }
+      case 'loadMore': {
+        const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+        item.id = nodeId(node);
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'prontodb.loadMore', title: 'Load More', arguments: [node] };
+        item.contextValue = 'loadMore';
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.id = nodeId(node);
+        item.iconPath = new vscode.ThemeIcon('warning');
+        item.tooltip = node.detail;
+        return item;
+      }
+    }
+  }
+
+  async getChildren(node?: DatabasesNode): Promise<DatabasesNode[]> {
+    try {
+      return await this.children(node);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.service.log.error(message);
+      return [{ kind: 'message', id: `${node ? nodeId(node) : 'root'}`, text: message.length > 80 ? `${message.slice(0, 80)}…` : message, detail: message }];
+    }
+  }
+
+  private async children(node?: DatabasesNode): Promise<DatabasesNode[]> {
+    if (!node) return this.roots();
+    switch (node.kind) {
+      case 'database': {
+        const session = await this.sessionOf(node.ref);
+        return (await session.projects()).map((project) => ({ kind: 'project', ref: node.ref, project }));
+      }
+      case 'project': {
+        const session = await this.sessionOf(node.ref);
+        const ttl = new Map((await session.ttlNamespaces()).filter((ns) => ns.project === node.project).map((ns) => [ns.namespace, ns.defaultTtl]));
+        return (await session.namespaces(node.project)).map((namespace) => {
+          const child: DatabasesNode = { kind: 'namespace', ref: node.ref, project: node.project, namespace, ttl: ttl.get(namespace) };
+          this.namespaceNodes.set(nodeId(child), child);
+          return child;
+        });
+      }
+      case 'namespace': {
+        const session = await this.sessionOf(node.ref);
+        const state = this.pagingOf(node.ref, node.project, node.namespace);
+        const page = await session.page({ project: node.project, namespace: node.namespace, keyPrefix: state.filter, limit: state.shown });
+        const keys: DatabasesNode[] = page.entries.map((entry) => ({ kind: 'key', ref: node.ref, entry }));
+        if (page.next) keys.push({ kind: 'loadMore', ref: node.ref, project: node.project, namespace: node.namespace });
+        if (keys.length === 0 && state.filter) keys.push({ kind: 'message', id: `empty:${nodeId(node)}`, text: `No keys start with '${state.filter}'` });
+        return keys;
+      }
+      default:
+        return [];
+    }
+  }
+
+  private roots(): DatabasesNode[] {
+    this.namespaceNodes.clear();
+    const target = this.service.target();
+    const databases = this.service.pronto.listDatabases();
+    const nodes: DatabasesNode[] = databases.map((db) => ({
+      kind: 'database',
+      ref: { database: db.name },
+      active: path.resolve(db.file) === path.resolve(target.file),
+      size: db.size,
+    }));
+    if (!nodes.some((node) => node.kind === 'database' && node.active)) {
+      // The active target is a file outside the data directory (a cursor or .prontodb path), or not created yet.
+      const label = target.databaseName ?? target.cursor?.name ?? path.basename(target.file);
+      nodes.unshift({ kind: 'database', ref: target.databaseName ? { database: label } : { database: label, file: target.file }, active: true });
+    }
+    void vscode.commands.executeCommand('setContext', 'prontodb.hasDatabases', databases.length > 0);
+    return nodes;
+  }
+
+  /** The view shows stored projects as they are, meta prefixes included. */
+  private sessionOf(ref: DatabaseRef) {
+    return this.service.session(ref);
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    for (const subscription of this.subscriptions) subscription.dispose();
+  }
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

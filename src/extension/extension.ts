@@ -1,0 +1,68 @@
+import * as vscode from 'vscode';
+import { registerCursorCommands } from './commands/cursorCommands';
+import { registerDatabaseCommands } from './commands/databaseCommands';
+import { registerCommand } from './commands/ui';
+import { registerValueCommands } from './commands/valueCommands';
+import { CursorsTreeProvider } from './cursorsView';
+import { DatabasesTreeProvider } from './databasesView';
+import { ProntoService } from './service';
+import { registerStatusBar } from './statusBar';
+import { registerTerminalEnvironment } from './terminalEnvironment';
+import { VALUE_SCHEME, ValueFileSystemProvider } from './valueDocuments';
+
+declare const PRONTODB_VERSION: string | undefined;
+
+/** What `activate` returns: used by the integration tests, and by other extensions if they wish. */
+export interface ProntoExtensionApi {
+  service: ProntoService;
+  databases: DatabasesTreeProvider;
+  cursors: CursorsTreeProvider;
+  /** How long `activate` took, in milliseconds. */
+  activationMs: number;
+}
+
+/**
+ * Registers every feature. Nothing here touches the disk or loads the WASM engine: views and
+ * commands reach the core on first use.
+ */
+export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('ProntoDB', { log: true });
+  const service = new ProntoService(context, log);
+  const databases = new DatabasesTreeProvider(service);
+  const cursors = new CursorsTreeProvider(service);
+  const databasesView = vscode.window.createTreeView('prontodb.databases', { treeDataProvider: databases, showCollapseAll: true });
+  const cursorsView = vscode.window.createTreeView('prontodb.cursors', { treeDataProvider: cursors });
+  cursors.view = cursorsView;
+  const values = new ValueFileSystemProvider(service);
+  const version = typeof PRONTODB_VERSION === 'string' ? PRONTODB_VERSION : 'dev';
+
+  context.subscriptions.push(
+    log,
+    service,
+    databases,
+    cursors,
+    databasesView,
+    cursorsView,
+    values,
+    vscode.workspace.registerFileSystemProvider(VALUE_SCHEME, values, { isCaseSensitive: true }),
+    ...registerValueCommands(service, databases),
+    ...registerDatabaseCommands(service),
+    ...registerCursorCommands(service),
+    registerCommand(service, 'prontodb.showVersion', () => {
+      void vscode.window.showInformationMessage(`ProntoDB ${version}`);
+      return version;
+    }),
+    registerCommand(service, 'prontodb.openLog', () => log.show()),
+    registerStatusBar(service),
+    registerTerminalEnvironment(context, service),
+  );
+  void vscode.commands.executeCommand('setContext', 'prontodb.ready', true);
+  const activationMs = performance.now() - started;
+  log.info(`ProntoDB ${version} activated in ${activationMs.toFixed(1)} ms`);
+  return { service, databases, cursors, activationMs };
+}
+
+export function deactivate(): void {
+  // Subscriptions close the engine; writes already resolved are on disk.
+}

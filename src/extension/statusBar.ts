@@ -1,0 +1,30 @@
+import * as vscode from 'vscode';
+import type { ProntoService } from './service';
+
+/** Shows the active cursor/database and user; clicking switches cursor. */
+export function registerStatusBar(service: ProntoService): vscode.Disposable {
+  const item = vscode.window.createStatusBarItem('prontodb.active', vscode.StatusBarAlignment.Left, 50);
+  item.name = 'ProntoDB';
+  item.command = 'prontodb.switchCursor';
+  const update = () => {
+    try {
+      const target = service.target();
+      const name = target.cursor?.name ?? target.databaseName ?? target.file;
+      item.text = `$(database) ${name}${target.user === 'default' ? '' : ` · ${target.user}`}`;
+      const tooltip = new vscode.MarkdownString(`**ProntoDB** — ${target.cursor ? `cursor \`${target.cursor.name}\`` : `database \`${name}\``}\n\n`);
+      tooltip.appendMarkdown(`File: \`${target.file}\`  \nUser: \`${target.user}\`  \nChosen by: ${target.source}`);
+      if (target.metaContext) tooltip.appendMarkdown(`  \nMeta context: \`${target.metaContext}\``);
+      tooltip.appendMarkdown('\n\nClick to switch cursor.');
+      item.tooltip = tooltip;
+      item.backgroundColor = undefined;
+    } catch (error) {
+      item.text = '$(database) ProntoDB: error';
+      item.tooltip = (error as Error).message;
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+    }
+    item.show();
+  };
+  // Resolving reads cursor files: keep it off the activation path.
+  setImmediate(update);
+  return vscode.Disposable.from(item, service.onDidChangeTarget(update));
+}

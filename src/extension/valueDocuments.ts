@@ -1,0 +1,143 @@
+import * as vscode from 'vscode';
+import { displayKey } from '../core/address';
+import type { Address } from '../core/types';
+import type { ProntoService } from './service';
+
+export const VALUE_SCHEME = 'prontodb';
+
+interface ValueLocation {
+  ref: { database: string; file?: string };
+  address: Address;
+}
+
+/**
+ * `prontodb:/<db>/<project>/<namespace>/<key>` — the path is for people (tab titles); the query
+ * carries the exact address, since keys may hold '/' and other characters a path would mangle.
+ */
+export function valueUri(ref: { database: string; file?: string }, address: Address): vscode.Uri {
+  const readable = (segment: string) => segment.replace(/\//g, '\u2215');
+  const query = new URLSearchParams({ db: ref.database, p: address.project, n: address.namespace, k: address.key });
+  if (ref.file) query.set('file', ref.file);
+  if (address.context !== null) query.set('c', address.context);
+  return vscode.Uri.from({
+    scheme: VALUE_SCHEME,
+    path: `/${[ref.database, address.project, address.namespace, displayKey(address)].map(readable).join('/')}`,
+    query: query.toString(),
+  });
+}
+
+export function parseValueUri(uri: vscode.Uri): ValueLocation {
+  const query = new URLSearchParams(uri.query);
+  const [database, project, namespace, key] = ['db', 'p', 'n', 'k'].map((name) => query.get(name));
+  if (database === null || project === null || namespace === null || key === null) throw vscode.FileSystemError.FileNotFound(uri);
+  return { ref: { database, file: query.get('file') ?? undefined }, address: { project, namespace, key, context: query.get('c') } };
+}
+
+/** "45s", "5m", "2h 5m", "3d 4h". */
+export function describeDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const units: Array<[number, string]> = [
+    [86_400, 'd'],
+    [3_600, 'h'],
+    [60, 'm'],
+  ];
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [size, unit] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join(' ');
+}
+
+/** A change of value must change mtime, even twice within the second the store records. */
+function modificationTime(updatedAt: number, value: string): number {
+  let hash = 0;
+  for (let index = 0; index < value.length; index++) hash = (hash * 31 + value.charCodeAt(index)) | 0;
+  return updatedAt * 1000 + (Math.abs(hash) % 1000);
+}
+
+/**
+ * Values as documents. Saving writes the value back durably; VS Code compares the mtime it read
+ * with the current one before saving, so a value another process changed meanwhile raises the usual
+ * "file is newer" conflict instead of being overwritten.
+ */
+export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+  private readonly encoder = new TextEncoder();
+
+  constructor(private readonly service: ProntoService) {
+    // A database changed (here or in another process): open values of it may be stale now.
+    this.subscription = service.onDidChangeData(({ file }) => {
+      const events = vscode.workspace.textDocuments
+        .filter((document) => document.uri.scheme === VALUE_SCHEME)
+        .filter((document) => {
+          return this.service.fileOf(parseValueUri(document.uri).ref) === file;
+        })
+        .map((document) => ({ type: vscode.FileChangeType.Changed, uri: document.uri }));
+      if (events.length > 0) this.changed.fire(events);
+    });
+  }
+
+  watch(): vscode.Disposable {
+    return new vscode.Disposable(() => undefined);
+  }
+
+  private async entryOf(uri: vscode.Uri) {
+    const { ref, address } = parseValueUri(uri);
+    const session = await this.service.session(ref);
+    return { session, address, entry: await session.get(address) };
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const { entry } = await this.entryOf(uri);
+    if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
+    return {
+      type: vscode.FileType.File,
+      ctime: entry.createdAt * 1000,
+      mtime: modificationTime(entry.updatedAt, entry.value),
+      size: this.encoder.encode(entry.value).byteLength,
+    };
+  }
+
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    const { entry } = await this.entryOf(uri);
+    if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
+    return this.encoder.encode(entry.value);
+  }
+
+  async writeFile(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
+    const { session, address, entry } = await this.entryOf(uri);
+    if (!entry && !options.create) throw vscode.FileSystemError.FileNotFound(uri);
+    if (entry && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
+    await session.set(address, new TextDecoder('utf-8', { fatal: false }).decode(content));
+    this.changed.fire([{ type: entry ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created, uri }]);
+  }
+
+  async delete(uri: vscode.Uri): Promise<void> {
+    const { session, address } = await this.entryOf(uri);
+    await session.delete(address);
+    this.changed.fire([{ type: vscode.FileChangeType.Deleted, uri }]);
+  }
+
+  readDirectory(): never {
+    throw vscode.FileSystemError.NoPermissions('ProntoDB values are opened one at a time from the ProntoDB view');
+  }
+
+  createDirectory(): never {
+    throw vscode.FileSystemError.NoPermissions('ProntoDB has no folders');
+  }
+
+  rename(): never {
+    throw vscode.FileSystemError.NoPermissions('Renaming a ProntoDB value is not supported; set the new address and delete the old one');
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
