@@ -25,14 +25,13 @@ interface Context {
   io: Io;
 }
 
+/** Flags first; the environment (empty values count as unset) only when no flag picks a target. */
 function selectionOf({ invocation, io }: Context): Selection {
   const { options } = invocation;
-  return {
-    database: options.database ?? io.env.PRONTODB_DATABASE ?? undefined,
-    databasePath: options.database === undefined ? (io.env.PRONTODB_DATABASE_PATH ?? undefined) : undefined,
-    cursor: options.cursor ?? io.env.PRONTODB_CURSOR ?? undefined,
-    user: options.user ?? io.env.PRONTODB_USER ?? undefined,
-  };
+  const fromEnv = (name: string) => io.env[name] || undefined;
+  const user = options.user ?? fromEnv('PRONTODB_USER');
+  if (options.database !== undefined || options.cursor !== undefined) return { database: options.database, cursor: options.cursor, user };
+  return { database: fromEnv('PRONTODB_DATABASE'), databasePath: fromEnv('PRONTODB_DATABASE_PATH'), cursor: fromEnv('PRONTODB_CURSOR'), user };
 }
 
 async function openSession(context: Context): Promise<Session> {
@@ -42,8 +41,8 @@ async function openSession(context: Context): Promise<Session> {
     project: options.project,
     namespace: options.namespace,
   });
-  const warning = 'staleReadWarning' in session.store ? (session.store as { staleReadWarning?: string }).staleReadWarning : undefined;
-  if (warning && !options.quiet) context.io.err(`warning: ${warning}`);
+  const warnings = [session.target.notice, (session.store as { staleReadWarning?: string }).staleReadWarning];
+  for (const warning of warnings) if (warning && !options.quiet) context.io.err(`warning: ${warning}`);
   return session;
 }
 

@@ -52,6 +52,11 @@ function readStdin(): Promise<string> {
 }
 
 if (require.main === module) {
+  // `prontodb scan | head -1`: a reader that goes away is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   configureSqlJs({ wasmPath: path.join(__dirname, 'sql-wasm.wasm') });
   const io: Io = {
     out: (text) => process.stdout.write(text),

@@ -33,6 +33,10 @@ export function validateSegment(role: 'project' | 'namespace' | 'key', value: st
   if (value.includes(delimiter)) {
     throw usageError(`${where}: ${role} '${value}' cannot contain delimiter '${delimiter}'`);
   }
+  // A meta cursor stores projects as `<meta>.<project>`: a dotted project would reach its rows.
+  if (role === 'project' && value.includes('.')) {
+    throw usageError(`${where}: project '${value}' cannot contain '.', which is reserved for meta contexts`);
+  }
   return value;
 }
 

@@ -38,6 +38,15 @@ const WAL_FORMAT = 2;
 const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
 const SAME_ADDRESS = 'project = ? AND namespace = ? AND key = ? AND context IS ?';
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+/**
+ * Files the Rust CLI wrote may hold several rows for one address (spec §4.5): only the newest
+ * counts, everywhere. An index probe per row keeps listings streaming in key order for paging.
+ */
+const NEWEST_OF_ADDRESS = `NOT EXISTS (SELECT 1 FROM kv AS newer WHERE newer.project = kv.project AND newer.namespace = kv.namespace
+  AND newer.key = kv.key AND newer.context IS kv.context
+  AND (newer.updated_at > kv.updated_at OR (newer.updated_at = kv.updated_at AND newer.rowid > kv.rowid)))`;
+/** Bytes 24–27 (file change counter) and 92–95 (version-valid-for) of the SQLite header. */
+const CHANGE_COUNTER_OFFSETS = [24, 92] as const;
 
 function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
   if (a === null || b === null) return a === b;
@@ -106,6 +115,8 @@ export class SqlJsFileStore implements KvStore {
   private schemaUnwritten = false;
   private integrityChecked = false;
   private walSidecarBytes = 0;
+  /** The header's change counter of the file as loaded; every write of ours increments it. */
+  private changeCounter = 0;
   private readonly statements = new Map<string, Statement>();
   private queue: WriteJob[] = [];
   private flushing: Promise<void> | undefined;
@@ -169,10 +180,12 @@ export class SqlJsFileStore implements KvStore {
         throw new ProntoError('not-sqlite', `${this.location} is not an SQLite database; it was left untouched`);
       }
       this.walFormat = bytes[FORMAT_VERSION_OFFSETS[0]] === WAL_FORMAT;
+      this.changeCounter = bytes.readUInt32BE(CHANGE_COUNTER_OFFSETS[0]);
       // sql.js keeps its copy in memory and cannot share a WAL index; present it as a rollback file.
       for (const offset of FORMAT_VERSION_OFFSETS) bytes[offset] = 1;
     } else {
       this.walFormat = true; // new files look like the Rust CLI's: WAL format
+      this.changeCounter = 0;
     }
     const walStat = statOrNull(`${this.location}-wal`);
     this.walSidecarBytes = walStat?.size ?? 0;
@@ -255,7 +268,7 @@ export class SqlJsFileStore implements KvStore {
   }
 
   private listWhere(query: Omit<ListQuery, 'limit'>, now: number): { where: string; params: SqlValue[] } {
-    const clauses = ['project = ?', 'namespace = ?', LIVE];
+    const clauses = ['project = ?', 'namespace = ?', LIVE, NEWEST_OF_ADDRESS];
     const params: SqlValue[] = [query.project, query.namespace, now];
     if (query.keyPrefix) {
       clauses.push('key >= ?');
@@ -282,15 +295,14 @@ export class SqlJsFileStore implements KvStore {
     return this.read((db, now) => {
       const { where, params } = this.listWhere(query, now);
       const limit = query.limit ?? -1;
-      const rows = this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY key, context, updated_at DESC LIMIT ?`, [...params, limit]);
-      return collapseDuplicates(rows.map(rowToEntry));
+      return this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY key, context LIMIT ?`, [...params, limit]).map(rowToEntry);
     });
   }
 
   count(query: Omit<ListQuery, 'after' | 'limit'>): Promise<number> {
     return this.read((db, now) => {
       const { where, params } = this.listWhere(query, now);
-      const [row] = this.rows(db, `SELECT count(*) FROM (SELECT DISTINCT key, context FROM kv WHERE ${where})`, params);
+      const [row] = this.rows(db, `SELECT count(*) FROM kv WHERE ${where}`, params);
       return row![0] as number;
     });
   }
@@ -326,7 +338,7 @@ export class SqlJsFileStore implements KvStore {
   async exportEntries(scope: { project?: string; namespace?: string }, options: LongOperationOptions = {}): Promise<{ entries: Entry[]; ttlNamespaces: TtlNamespace[] }> {
     throwIfCancelled(options.signal);
     return this.read((db, now) => {
-      const clauses = [LIVE];
+      const clauses = [LIVE, NEWEST_OF_ADDRESS];
       const params: SqlValue[] = [now];
       if (scope.project !== undefined) {
         clauses.push('project = ?');
@@ -337,9 +349,7 @@ export class SqlJsFileStore implements KvStore {
         params.push(scope.namespace);
       }
       const where = clauses.join(' AND ');
-      const entries = collapseDuplicates(
-        this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY project, namespace, key, context, updated_at DESC`, params).map(rowToEntry),
-      );
+      const entries = this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY project, namespace, key, context`, params).map(rowToEntry);
       options.onProgress?.(1, `Read ${entries.length} entries`);
       const ttlNamespaces = this.readTtlNamespaces(db).filter(
         (ns) => (scope.project === undefined || ns.project === scope.project) && (scope.namespace === undefined || ns.namespace === scope.namespace),
@@ -377,25 +387,35 @@ export class SqlJsFileStore implements KvStore {
     try {
       release = await acquireFileLock(this.location, this.options.lock);
       removeAbandonedTempFiles(this.location);
-      const db = this.ensureCurrent();
-      this.refusePendingWal();
+      let db = this.ensureCurrent();
+      // Identity can miss a replacement on file systems with coarse timestamps; the counter cannot.
+      if (this.changeCounterOnDisk() !== this.changeCounter) {
+        this.load();
+        db = this.db!;
+      }
+      this.refuseNativeSidecars();
       if (!this.integrityChecked) this.checkIntegrity(db);
-      const changesBefore = this.totalChanges(db);
       const now = this.nowSeconds();
+      // total_changes() also counts rows a rolled-back job touched, so count only what was kept.
+      let keptChanges = 0;
       db.exec('BEGIN IMMEDIATE');
       try {
         for (const job of batch) {
+          const before = this.totalChanges(db);
           db.exec('SAVEPOINT job');
           try {
             outcomes.push({ ok: true, value: await job.run(db, now) });
             db.exec('RELEASE job');
+            keptChanges += this.totalChanges(db) - before;
           } catch (error) {
             db.exec('ROLLBACK TO job; RELEASE job');
             outcomes.push({ ok: false, error: wrapSqliteError(this.location, error) });
           }
         }
-        // Expired rows are dead weight in every later write of the whole file.
-        this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+        if (keptChanges > 0) {
+          // Expired rows are dead weight in every later write of the whole file.
+          this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+        }
         db.exec('COMMIT');
       } catch (error) {
         try {
@@ -406,7 +426,7 @@ export class SqlJsFileStore implements KvStore {
         throw error;
       }
       // A new file is written once something succeeded in it, even if that changed no row (initialize).
-      changed = this.totalChanges(db) !== changesBefore || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
+      changed = keptChanges > 0 || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
       if (changed) await this.persist(db);
     } catch (error) {
       // The in-memory copy may now differ from the file: drop it so the next call rereads the file.
@@ -429,16 +449,38 @@ export class SqlJsFileStore implements KvStore {
     return this.rows(db, 'SELECT total_changes()', [])[0]![0] as number;
   }
 
-  private refusePendingWal(): void {
-    this.walSidecarBytes = statOrNull(`${this.location}-wal`)?.size ?? 0;
-    if (this.walSidecarBytes > 0) {
-      throw new ProntoError(
-        'wal-pending',
-        `${this.location}-wal holds changes a native SQLite process (such as the Rust prontodb) has not checkpointed; ` +
-          `writing now would lose them, and reads may be stale. Let that process finish, or run: ` +
-          `sqlite3 '${this.location}' 'PRAGMA wal_checkpoint(TRUNCATE);'`,
-      );
+  private changeCounterOnDisk(): number {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.location, 'r');
+      const header = Buffer.alloc(100);
+      return fs.readSync(fd, header, 0, 100, 0) === 100 ? header.readUInt32BE(CHANGE_COUNTER_OFFSETS[0]) : 0;
+    } catch {
+      return 0;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
+  }
+
+  /**
+   * A `-wal` or `-shm` beside the file means a native SQLite process (such as the Rust prontodb) has
+   * it open or crashed with it open. Replacing the file then loses writes: ours, when that process
+   * checkpoints its WAL over our file, or its own, which land on the file we replaced.
+   */
+  private refuseNativeSidecars(): void {
+    const wal = statOrNull(`${this.location}-wal`);
+    const shm = statOrNull(`${this.location}-shm`);
+    this.walSidecarBytes = wal?.size ?? 0;
+    if (!wal && !shm) return;
+    const state =
+      this.walSidecarBytes > 0
+        ? `${this.location}-wal holds changes a native SQLite process (such as the Rust prontodb) has not checkpointed, and reads may be stale`
+        : `a native SQLite process (such as the Rust prontodb) has ${this.location} open (its -wal/-shm files exist)`;
+    throw new ProntoError(
+      'wal-pending',
+      `Not writing: ${state}; writing now would lose updates. Let that process finish, or if none is running, run: ` +
+        `sqlite3 '${this.location}' 'PRAGMA wal_checkpoint(TRUNCATE);'`,
+    );
   }
 
   private checkIntegrity(db: Database): void {
@@ -452,9 +494,13 @@ export class SqlJsFileStore implements KvStore {
   private async persist(db: Database): Promise<void> {
     const bytes = db.export();
     if (this.walFormat) for (const offset of FORMAT_VERSION_OFFSETS) bytes[offset] = WAL_FORMAT;
+    const counter = (this.changeCounter + 1) >>> 0;
+    const header = Buffer.from(bytes.buffer, bytes.byteOffset, 100);
+    for (const offset of CHANGE_COUNTER_OFFSETS) header.writeUInt32BE(counter, offset);
     const mode = statOrNull(this.location)?.mode;
     await writeFileAtomically(this.location, bytes, mode === undefined ? undefined : mode & 0o777);
     this.fileWrites++;
+    this.changeCounter = counter;
     this.schemaUnwritten = false;
     const stat = statOrNull(this.location);
     this.loadedFrom = stat && identityOf(stat);
@@ -619,12 +665,4 @@ export class SqlJsFileStore implements KvStore {
     this.listeners.clear();
     this.discard();
   }
-}
-
-/** Rows are ordered by key, context, newest first; keep the newest of each duplicated address. */
-function collapseDuplicates(entries: Entry[]): Entry[] {
-  return entries.filter((entry, index) => {
-    const previous = entries[index - 1];
-    return !previous || previous.project !== entry.project || previous.namespace !== entry.namespace || previous.key !== entry.key || previous.context !== entry.context;
-  });
 }

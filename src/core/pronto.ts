@@ -34,6 +34,8 @@ export interface ResolvedTarget {
   source: string;
   /** The `.prontodb` in effect, if any. */
   workdir?: WorkdirConfig;
+  /** Something the user should know about how the target was chosen (e.g. a dangling selection). */
+  notice?: string;
 }
 
 export interface DatabaseInfo {
@@ -98,7 +100,11 @@ export class ProntoDB {
     const fromSelection = (name: string, source: string): ResolvedTarget => {
       const cursor = this.cursors.find(name, user) ?? (user !== DEFAULT_USER ? this.cursors.find(name, DEFAULT_USER) : undefined);
       if (cursor) return fromCursor(cursor, `${source} (cursor '${name}')`);
-      return fromDatabase(name, `${source} (database '${name}')`);
+      const target = fromDatabase(name, `${source} (database '${name}')`);
+      if (!fs.existsSync(target.file)) {
+        target.notice = `The ${source} names '${name}', which is neither a cursor of user '${user}' nor an existing database; using a new database '${name}'`;
+      }
+      return target;
     };
 
     if (selection.database !== undefined) return fromDatabase(selection.database, '--database');

@@ -5,17 +5,22 @@
  * "entries": [...] }` with the SQLite column names. On import `format`/`version` may be omitted (but
  * are checked when present), a plain array of entries is accepted, and unknown fields are errors.
  *
- * CSV (RFC 4180, CRLF record separators): header `project,namespace,key,context,value,created_at,
- * updated_at,expires_at`, columns in any order on import. NULL is an empty *unquoted* field and the
- * empty string is a quoted empty field `""` (PostgreSQL's COPY convention), so context NULL and ''
- * stay distinct. Values are otherwise verbatim; any value holding `,` `"` CR or LF is quoted, which
- * keeps CRLF/LF inside values exact. CSV carries no TTL namespaces (it is one table): they are
- * dropped on export and the parsed document has none; each entry's expires_at is kept.
- *
- * The CSV reader/writer are hand-written rather than csv-parse/csv-stringify: csv-parse only exposes
- * the quoted/unquoted distinction through `cast`, which made 100k rows take ~9 s, and csv-stringify
- * took ~0.8 s for 100k rows; both libraries are used in the tests as RFC 4180 oracles instead.
+ * CSV (RFC 4180, CRLF record separators), read with csv-parse and written with csv-stringify:
+ * header `project,namespace,key,context,value,created_at,updated_at,expires_at`, columns in any
+ * order on import. Any value holding `,` `"` CR or LF is quoted, so CR, LF and CRLF inside values
+ * come back exactly; on import CRLF, LF and a lone CR all end a record and blank lines are skipped.
+ * Quoting carries no meaning (csv-parse only reports it through `cast`, which made reading 100k rows
+ * take 6.9 s instead of 0.5 s), so NULL is encoded without it:
+ * - context: an empty field is NULL and the empty string is written `__`. No context can contain
+ *   `__` (an address splits at its last `__`, see address.ts), so exporting one is an error naming
+ *   the entry, and reading a context field holding `__` other than exactly `__` is an error.
+ * - expires_at: an empty field is NULL; created_at/updated_at: an empty field means `now`.
+ * - project/namespace/key/value: an empty field is ''.
+ * CSV carries no TTL namespaces (it is one table): they are dropped on export and the parsed
+ * document has none; each entry's expires_at is kept.
  */
+import { CsvError, type Options as ParseOptions, parse } from 'csv-parse/sync';
+import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
 import { usageError } from './errors';
 import type { Entry, TtlNamespace } from './types';
 
@@ -170,124 +175,133 @@ function jsonSeconds<T extends number | null | undefined>(o: JsonObject, name: s
 const COLUMNS = ['project', 'namespace', 'key', 'context', 'value', 'created_at', 'updated_at', 'expires_at'] as const;
 type Column = (typeof COLUMNS)[number];
 const REQUIRED: readonly Column[] = ['project', 'namespace', 'key', 'value'];
-const NEEDS_QUOTES = /[",\r\n]/;
+/** How the empty-string context is written; an empty context field is NULL. */
+const EMPTY_CONTEXT = '__';
 
-function csvField(value: string | null): string {
-  if (value === null) return '';
-  return value === '' || NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
+const STRINGIFY_OPTIONS: StringifyOptions = {
+  record_delimiter: 'windows',
+  // With an explicit record_delimiter csv-stringify only quotes values holding that whole delimiter
+  // (or ending in its first half), so a bare LF or CR would go out unquoted; this quotes both.
+  quote_record_delimiter: true,
+};
+
+const PARSE_OPTIONS: ParseOptions = {
+  // Listed rather than auto-detected: detection fixes on the first ending found, so a hand-edited
+  // file mixing LF and CRLF would keep a stray CR in its last field.
+  record_delimiter: ['\r\n', '\n', '\r'],
+  skip_empty_lines: true,
+  // Field counts are checked here, after the header, so a bad header is reported first.
+  relax_column_count: true,
+};
 
 function toCsv(entries: Entry[]): string {
-  const lines = new Array<string>(entries.length + 1);
-  lines[0] = COLUMNS.join(',');
+  const rows = new Array<(string | number | null)[]>(entries.length + 1);
+  rows[0] = [...COLUMNS];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
-    lines[i + 1] = `${csvField(e.project)},${csvField(e.namespace)},${csvField(e.key)},${csvField(e.context)},${csvField(e.value)},${e.createdAt},${e.updatedAt},${e.expiresAt ?? ''}`;
+    let context = e.context;
+    if (context === '') context = EMPTY_CONTEXT;
+    else if (context?.includes('__')) {
+      throw usageError(`Cannot write ${e.project}.${e.namespace}.${e.key} as CSV: its context ${show(context)} contains '__', so no address can reach it`);
+    }
+    rows[i + 1] = [e.project, e.namespace, e.key, context, e.value, e.createdAt, e.updatedAt, e.expiresAt];
   }
-  return lines.join('\r\n') + '\r\n';
+  return stringify(rows, STRINGIFY_OPTIONS);
 }
 
 function fromCsv(text: string, source: string, now: number): TransferDocument {
-  const fail = (offset: number, message: string): never => {
-    throw usageError(`${source}: line ${lineAt(text, offset)}: ${message}`);
+  let records: string[][];
+  try {
+    records = parse(text, PARSE_OPTIONS);
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    // `records` counts the records read before the failing one, so it is that record's index.
+    const record = (error as { records?: number }).records ?? 0;
+    throw usageError(`${source}: line ${recordLine(text, record)}: ${explainCsvError(error)}`);
+  }
+  // Line numbers cost a second parse, so they are only worked out for the error message.
+  const fail = (record: number, message: string): never => {
+    throw usageError(`${source}: line ${recordLine(text, record)}: ${message}`);
   };
-  const records = readCsv(text, fail);
   if (records.length === 0) throw usageError(`${source}: empty file, expected a header row (${COLUMNS.join(',')})`);
 
   const index = new Map<Column, number>();
-  const header = records[0];
-  header.fields.forEach((name, position) => {
+  records[0].forEach((name, position) => {
     const column = COLUMNS.find((c) => c === name);
-    if (column === undefined) fail(header.start, `unknown column '${name ?? ''}' (columns are ${COLUMNS.join(',')})`);
-    else if (index.has(column)) fail(header.start, `duplicate column '${column}'`);
+    if (column === undefined) fail(0, `unknown column '${name}' (columns are ${COLUMNS.join(',')})`);
+    else if (index.has(column)) fail(0, `duplicate column '${column}'`);
     else index.set(column, position);
   });
-  for (const column of REQUIRED) if (!index.has(column)) fail(header.start, `missing column '${column}'`);
+  for (const column of REQUIRED) if (!index.has(column)) fail(0, `missing column '${column}'`);
 
   const width = index.size;
-  // Position of each column in a record; -1 (absent) reads as undefined, i.e. like NULL.
+  // Position of each column in a record; -1 (absent) reads as undefined, i.e. like an empty field.
   const [project, namespace, key, context, value, createdAt, updatedAt, expiresAt] = COLUMNS.map((c) => index.get(c) ?? -1);
-  const seconds = <T extends number | null>(v: string | null | undefined, column: Column, start: number, absent: T): number | T => {
-    if (v == null || v === '') return absent;
-    if (!/^\d+$/.test(v)) return fail(start, `${column} ${show(v)} is not a whole number of seconds`);
+  const seconds = <T extends number | null>(v: string | undefined, column: Column, record: number, absent: T): number | T => {
+    if (v === undefined || v === '') return absent;
+    if (!/^\d+$/.test(v)) return fail(record, `${column} ${show(v)} is not a whole number of seconds`);
     const n = Number(v);
-    return Number.isSafeInteger(n) ? n : fail(start, `${column} ${show(v)} is too large`);
+    return Number.isSafeInteger(n) ? n : fail(record, `${column} ${show(v)} is too large`);
+  };
+  const contextOf = (v: string | undefined, record: number): string | null => {
+    if (v === undefined || v === '') return null;
+    if (v === EMPTY_CONTEXT) return '';
+    if (v.includes('__')) {
+      return fail(record, `context ${show(v)} contains '__', so no address could reach it (the empty context is written as exactly '__')`);
+    }
+    return v;
   };
   const entries = new Array<Entry>(records.length - 1);
   for (let r = 1; r < records.length; r++) {
-    const { fields, start } = records[r];
-    if (fields.length !== width) fail(start, `expected ${width} fields, found ${fields.length}`);
+    const fields = records[r];
+    if (fields.length !== width) fail(r, `expected ${width} fields, found ${fields.length}`);
     entries[r - 1] = {
-      // These columns are NOT NULL, so either kind of empty field means ''.
       project: fields[project] ?? '',
       namespace: fields[namespace] ?? '',
       key: fields[key] ?? '',
-      context: fields[context] ?? null,
+      context: contextOf(fields[context], r),
       value: fields[value] ?? '',
-      createdAt: seconds(fields[createdAt], 'created_at', start, now),
-      updatedAt: seconds(fields[updatedAt], 'updated_at', start, now),
-      expiresAt: seconds(fields[expiresAt], 'expires_at', start, null),
+      createdAt: seconds(fields[createdAt], 'created_at', r, now),
+      updatedAt: seconds(fields[updatedAt], 'updated_at', r, now),
+      expiresAt: seconds(fields[expiresAt], 'expires_at', r, null),
     };
   }
   return { entries, ttlNamespaces: [] };
 }
 
-const UNQUOTED = /[^,"\r\n]*/y;
-
-/** RFC 4180 records; an unquoted empty field is null. Blank lines are skipped. */
-function readCsv(text: string, fail: (offset: number, message: string) => never): { fields: (string | null)[]; start: number }[] {
-  const records: { fields: (string | null)[]; start: number }[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const start = i;
-    if (text[i] === '\n' || text[i] === '\r') {
-      i += text.startsWith('\r\n', i) ? 2 : 1;
-      continue;
+function explainCsvError(error: CsvError): string {
+  switch (error.code as string) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'quoted field is never closed';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a field containing " must be quoted, with the " doubled';
+    case 'CSV_INVALID_CLOSING_QUOTE': {
+      // csv-parse names the byte after the quote; only an ASCII one is a whole character.
+      const after = /got "([\x20-\x7e])"/.exec(error.message)?.[1];
+      return after === undefined ? 'unexpected text after a closing quote' : `unexpected ${show(after)} after a closing quote`;
     }
-    const fields: (string | null)[] = [];
-    for (;;) {
-      if (text[i] === '"') {
-        let value = '';
-        let from = i + 1;
-        for (;;) {
-          const quote = text.indexOf('"', from);
-          if (quote < 0) return fail(i, 'quoted field is never closed');
-          value += text.slice(from, quote);
-          if (text[quote + 1] !== '"') {
-            i = quote + 1;
-            break;
-          }
-          value += '"';
-          from = quote + 2;
-        }
-        fields.push(value);
-      } else {
-        UNQUOTED.lastIndex = i;
-        UNQUOTED.test(text);
-        const end = UNQUOTED.lastIndex;
-        if (text[end] === '"') fail(end, 'a field containing " must be quoted, with the " doubled');
-        fields.push(end === i ? null : text.slice(i, end));
-        i = end;
-      }
-      const next = text[i];
-      if (next === ',') i++;
-      else if (next === undefined) break;
-      else if (next === '\r' || next === '\n') {
-        i += text.startsWith('\r\n', i) ? 2 : 1;
-        break;
-      } else fail(i, `unexpected ${show(next)} after a closing quote`);
-    }
-    records.push({ fields, start });
+    default:
+      return `not valid CSV (${error.message})`;
   }
-  return records;
 }
 
-/** 1-based line of `offset`; CRLF, LF and lone CR each end a line. Only computed for messages. */
-function lineAt(text: string, offset: number): number {
+/**
+ * 1-based line on which record `record` (0 is the header) starts, counting CRLF, LF and a lone CR
+ * as one line end each, as editors do. csv-parse's own `info.lines` is the line a record *ends* on
+ * and counts a CRLF inside a quoted value as two lines, so instead the text is parsed again up to
+ * the previous record, whose `info.bytes` is the offset just past it.
+ */
+function recordLine(text: string, record: number): number {
+  const bytes = Buffer.from(text);
+  let end = 0;
+  if (record > 0) {
+    const before = parse(bytes, { ...PARSE_OPTIONS, info: true, to: record }) as unknown as { info: { bytes: number } }[];
+    end = before[record - 1].info.bytes;
+  }
   let line = 1;
-  for (let i = 0; i < offset; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) line++;
+  // Blank lines after the previous record are skipped by the parser, so they precede this one.
+  for (let i = 0; i < end || bytes[i] === 10 || bytes[i] === 13; i++) {
+    if (bytes[i] === 10 || (bytes[i] === 13 && bytes[i + 1] !== 10)) line++;
   }
   return line;
 }

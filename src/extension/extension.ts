@@ -3,8 +3,8 @@ import { registerCursorCommands } from './commands/cursorCommands';
 import { registerDatabaseCommands } from './commands/databaseCommands';
 import { registerCommand } from './commands/ui';
 import { registerValueCommands } from './commands/valueCommands';
-import { CursorsTreeProvider } from './cursorsView';
-import { DatabasesTreeProvider } from './databasesView';
+import { type CursorNode, CursorsTreeProvider } from './cursorsView';
+import { type DatabasesNode, DatabasesTreeProvider } from './databasesView';
 import { ProntoService } from './service';
 import { registerStatusBar } from './statusBar';
 import { registerTerminalEnvironment } from './terminalEnvironment';
@@ -17,6 +17,12 @@ export interface ProntoExtensionApi {
   service: ProntoService;
   databases: DatabasesTreeProvider;
   cursors: CursorsTreeProvider;
+  /** The environment integrated terminals get (`prontodb` on PATH, the active database/cursor/user). */
+  terminalEnvironment: vscode.GlobalEnvironmentVariableCollection;
+  /** The two tree views of the ProntoDB container. */
+  views: { databases: vscode.TreeView<DatabasesNode>; cursors: vscode.TreeView<CursorNode> };
+  /** The status bar item showing the active database/cursor. */
+  statusBar: vscode.StatusBarItem;
   /** How long `activate` took, in milliseconds. */
   activationMs: number;
 }
@@ -36,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
   cursors.view = cursorsView;
   const values = new ValueFileSystemProvider(service);
   const version = typeof PRONTODB_VERSION === 'string' ? PRONTODB_VERSION : 'dev';
+  const statusBar = registerStatusBar(service);
 
   context.subscriptions.push(
     log,
@@ -54,13 +61,21 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
       return version;
     }),
     registerCommand(service, 'prontodb.openLog', () => log.show()),
-    registerStatusBar(service),
+    statusBar.disposable,
     registerTerminalEnvironment(context, service),
   );
   void vscode.commands.executeCommand('setContext', 'prontodb.ready', true);
   const activationMs = performance.now() - started;
   log.info(`ProntoDB ${version} activated in ${activationMs.toFixed(1)} ms`);
-  return { service, databases, cursors, activationMs };
+  return {
+    service,
+    databases,
+    cursors,
+    views: { databases: databasesView, cursors: cursorsView },
+    terminalEnvironment: context.environmentVariableCollection,
+    statusBar: statusBar.item,
+    activationMs,
+  };
 }
 
 export function deactivate(): void {

@@ -16,6 +16,12 @@ export interface EditorSelection {
 const SELECTIONS_KEY = 'prontodb.selections';
 const USER_KEY = 'prontodb.user';
 const WORKSPACE_SELECTION_KEY = 'prontodb.selection';
+/**
+ * What the core's resolve() gets when no `.prontodb` applies. Passing `undefined` would make it load
+ * one itself from the engine's cwd (the workspace folder), bypassing workspace trust and the
+ * validation warning below, and failing on an invalid file.
+ */
+const NO_WORKDIR: WorkdirConfig = Object.freeze({ file: '', cursors: {}, users: {} }) as WorkdirConfig;
 
 /**
  * The one place the extension talks to the engine: builds ProntoDB from the settings, keeps the
@@ -150,7 +156,7 @@ export class ProntoService implements vscode.Disposable {
     const user = this.user;
     const workdir = this.workdir();
     if (workdir && (workdir.database || workdir.cursor || workdir.path || workdir.cursors.default || workdir.users[user]?.default)) {
-      return this.pronto.resolve({ user }, workdir);
+      return this.resolve({ user }, workdir);
     }
     for (const [selection, scope] of [
       [this.workspaceSelection(), 'workspace'],
@@ -164,13 +170,19 @@ export class ProntoService implements vscode.Disposable {
         `The ${scope} selection names ${selection.kind} '${selection.name}', which does not exist on this machine; falling back.`,
       );
     }
-    return this.pronto.resolve({ user }, workdir);
+    return this.resolve({ user }, workdir);
+  }
+
+  /** The core's resolution with exactly the `.prontodb` the editor decided on (none: none). */
+  private resolve(selection: Selection, workdir: WorkdirConfig | undefined): ResolvedTarget {
+    const target = this.pronto.resolve(selection, workdir ?? NO_WORKDIR);
+    return workdir ? target : { ...target, workdir: undefined };
   }
 
   private tryResolve(selection: EditorSelection, user: string, workdir: WorkdirConfig | undefined): ResolvedTarget | undefined {
     try {
-      if (selection.kind === 'cursor') return this.pronto.resolve({ cursor: selection.name, user }, workdir);
-      const resolved = this.pronto.resolve({ database: selection.name, user }, workdir);
+      if (selection.kind === 'cursor') return this.resolve({ cursor: selection.name, user }, workdir);
+      const resolved = this.resolve({ database: selection.name, user }, workdir);
       return fs.existsSync(resolved.file) ? resolved : undefined;
     } catch {
       return undefined;
@@ -193,7 +205,7 @@ export class ProntoService implements vscode.Disposable {
   async session(ref?: { database: string; file?: string }): Promise<Session> {
     let target = this.target();
     if (ref) {
-      const base = ref.file ? target : this.pronto.resolve({ database: ref.database, user: this.user }, undefined);
+      const base = ref.file ? target : this.resolve({ database: ref.database, user: this.user }, undefined);
       target = { ...base, file: ref.file ?? base.file, cursor: undefined, metaContext: null, defaultProject: null, defaultNamespace: null };
     }
     const session = await this.pronto.open(target);

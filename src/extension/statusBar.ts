@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { ProntoService } from './service';
 
-/** Shows the active cursor/database and user; clicking switches cursor. */
-export function registerStatusBar(service: ProntoService): vscode.Disposable {
+/** Shows the active cursor/database and user; clicking switches cursor. The item is returned for tests. */
+export function registerStatusBar(service: ProntoService): { item: vscode.StatusBarItem; disposable: vscode.Disposable } {
   const item = vscode.window.createStatusBarItem('prontodb.active', vscode.StatusBarAlignment.Left, 50);
   item.name = 'ProntoDB';
   item.command = 'prontodb.switchCursor';
@@ -26,5 +26,5 @@ export function registerStatusBar(service: ProntoService): vscode.Disposable {
   };
   // Resolving reads cursor files: keep it off the activation path.
   setImmediate(update);
-  return vscode.Disposable.from(item, service.onDidChangeTarget(update));
+  return { item, disposable: vscode.Disposable.from(item, service.onDidChangeTarget(update)) };
 }

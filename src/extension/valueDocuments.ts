@@ -63,12 +63,22 @@ function modificationTime(updatedAt: number, value: string): number {
  * Values as documents. Saving writes the value back durably; VS Code compares the mtime it read
  * with the current one before saving, so a value another process changed meanwhile raises the usual
  * "file is newer" conflict instead of being overwritten.
+ *
+ * Two gaps of that check are closed here. It only fires when the reported mtime went up, but the
+ * store's timestamps are whole seconds: so a changed value always gets a higher mtime than the one
+ * last reported for its URI. And it only fires when the size changed too (VS Code's etag compares
+ * the size at the old mtime): so a write over a value that another process replaced with one of the
+ * same size is refused here, against the value the editor last loaded.
  */
 export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.changed.event;
   private readonly subscription: vscode.Disposable;
   private readonly encoder = new TextEncoder();
+  /** Per URI: the value and mtime last reported, so a changed value never reports an older mtime. */
+  private readonly stamps = new Map<string, { value: string; mtime: number }>();
+  /** Per URI: the value the editor last loaded (read) or saved. */
+  private readonly loaded = new Map<string, string>();
 
   constructor(private readonly service: ProntoService) {
     // A database changed (here or in another process): open values of it may be stale now.
@@ -93,13 +103,23 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     return { session, address, entry: await session.get(address) };
   }
 
+  private stamp(uri: vscode.Uri, entry: { updatedAt: number; value: string }): number {
+    const key = uri.toString();
+    const previous = this.stamps.get(key);
+    let mtime = modificationTime(entry.updatedAt, entry.value);
+    if (previous?.value === entry.value) mtime = previous.mtime;
+    else if (previous && mtime <= previous.mtime) mtime = previous.mtime + 1;
+    this.stamps.set(key, { value: entry.value, mtime });
+    return mtime;
+  }
+
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const { entry } = await this.entryOf(uri);
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
     return {
       type: vscode.FileType.File,
       ctime: entry.createdAt * 1000,
-      mtime: modificationTime(entry.updatedAt, entry.value),
+      mtime: this.stamp(uri, entry),
       size: this.encoder.encode(entry.value).byteLength,
     };
   }
@@ -107,6 +127,8 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { entry } = await this.entryOf(uri);
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
+    this.stamp(uri, entry);
+    this.loaded.set(uri.toString(), entry.value);
     return this.encoder.encode(entry.value);
   }
 
@@ -114,7 +136,18 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     const { session, address, entry } = await this.entryOf(uri);
     if (!entry && !options.create) throw vscode.FileSystemError.FileNotFound(uri);
     if (entry && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
-    await session.set(address, new TextDecoder('utf-8', { fatal: false }).decode(content));
+    const key = uri.toString();
+    const loaded = this.loaded.get(key);
+    if (entry && loaded !== undefined && loaded !== entry.value && this.encoder.encode(loaded).byteLength === this.encoder.encode(entry.value).byteLength) {
+      // VS Code's own check cannot see this change (same size): refuse rather than overwrite it.
+      throw new vscode.FileSystemError(
+        `${uri.path.slice(1)} was changed by another process since it was opened. Revert the editor to load the new value (your edits are lost), or copy them first.`,
+      );
+    }
+    const value = new TextDecoder('utf-8', { fatal: false }).decode(content);
+    // Compare-and-set: a write landing between the read above and this one is not overwritten either.
+    await session.set(address, value, { expected: { value: entry?.value } });
+    this.loaded.set(key, value);
     this.changed.fire([{ type: entry ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created, uri }]);
   }
 

@@ -261,6 +261,22 @@ describe('SqlJsFileStore', () => {
       assert.deepEqual(rowsOnDisk().map((row) => row[4]), ['theirs', 'x'], 'a writer reloads before writing, so no update is lost');
     });
 
+    it('loses no update even when file identity cannot tell two versions apart (coarse timestamps)', async () => {
+      const mine = openStore();
+      const theirs = openStore();
+      await mine.set(at('p', 'n', 'a'), '1');
+      await theirs.set(at('p', 'n', 'b'), '2');
+      // Pretend the file system reported the same inode, size and times for their version.
+      const internals = mine as unknown as { loadedFrom: unknown };
+      const stat = fs.statSync(file);
+      internals.loadedFrom = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+      await mine.set(at('p', 'n', 'c'), '3');
+      assert.deepEqual(rowsOnDisk().map((row) => row[2]), ['a', 'b', 'c']);
+      const header = fs.readFileSync(file).subarray(0, 100);
+      assert.equal(header.readUInt32BE(24), 3, 'every write increments the change counter');
+      assert.equal(header.readUInt32BE(92), 3, 'and keeps version-valid-for in step');
+    });
+
     it('imports all or nothing: a cancelled import writes nothing', async () => {
       const store = openStore();
       await store.set(at('p', 'n', 'k'), 'before');

@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parse as csvParse } from 'csv-parse/sync';
 import { stringify as csvStringify } from 'csv-stringify/sync';
 import { ProntoError } from '../../src/core/errors';
 import type { Entry, TtlNamespace } from '../../src/core/types';
@@ -8,22 +7,29 @@ import { formatFromFileName, parseDocument, serializeDocument, TransferDocument 
 
 const HEADER = 'project,namespace,key,context,value,created_at,updated_at,expires_at';
 
-// Strings the CSV quoting has to get right, plus lone surrogates and a BOM (JS strings allow them).
-const tricky = fc.string({ unit: fc.constantFrom(',', '"', '\r', '\n', '\r\n', ' ', '\t', '=', 'a', 'é', '\ud800', '\udc00', '\ufeff') });
+// Strings the CSV quoting has to get right, '_' for the context encoding, plus lone surrogates and
+// a BOM (JS strings allow them).
+const trickyUnits = [',', '"', '\r', '\n', '\r\n', ' ', '\t', '=', '_', 'a', 'é', '\ufeff'];
+const tricky = fc.string({ unit: fc.constantFrom(...trickyUnits, '\ud800', '\udc00') });
 const text = fc.oneof(fc.constant(''), fc.string({ unit: 'binary' }), tricky);
+// CSV is UTF-8 text, where a lone surrogate cannot survive; 'binary' never produces one.
+const csvText = fc.oneof(fc.constant(''), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom(...trickyUnits) }));
+// A context no address could reach (it holds '__') cannot go into CSV, so runs of '_' are shortened.
+const csvContext = csvText.map((s) => s.replace(/_{2,}/g, '_'));
 const seconds = fc.maxSafeNat();
-const entryOf = (str: fc.Arbitrary<string>): fc.Arbitrary<Entry> =>
+const entryOf = (str: fc.Arbitrary<string>, context: fc.Arbitrary<string> = str): fc.Arbitrary<Entry> =>
   fc.record({
     project: str,
     namespace: str,
     key: str,
-    context: fc.oneof(fc.constant(null), fc.constant(''), str),
+    context: fc.oneof(fc.constant(null), fc.constant(''), fc.constant('_'), context),
     value: str,
     createdAt: seconds,
     updatedAt: seconds,
     expiresAt: fc.option(seconds, { nil: null }),
   }, { noNullPrototype: true });
 const entries = fc.array(entryOf(text), { maxLength: 15 });
+const csvEntries = fc.array(entryOf(csvText, csvContext), { maxLength: 15 });
 const ttlNamespaces: fc.Arbitrary<TtlNamespace[]> = fc.array(
   fc.record({ project: text, namespace: text, defaultTtl: seconds, createdAt: seconds }, { noNullPrototype: true }),
   { maxLength: 4 },
@@ -161,7 +167,7 @@ describe('transfer', () => {
   describe('CSV', () => {
     it('round-trips entries exactly (property)', () => {
       fc.assert(
-        fc.property(entries, (es) => {
+        fc.property(csvEntries, (es) => {
           const doc: TransferDocument = { entries: es, ttlNamespaces: [] };
           assert.deepStrictEqual(parseDocument(serializeDocument(doc, 'csv'), 'csv', 'x.csv', 0), doc);
         }),
@@ -169,19 +175,58 @@ describe('transfer', () => {
       );
     });
 
-    it('encodes NULL as an empty unquoted field and the empty string as ""', () => {
+    it('encodes a NULL context as an empty field and the empty context as __', () => {
       const out = serializeDocument(
         {
           entries: [
             entry({ context: null, value: 'a,b', expiresAt: null }),
             entry({ context: '', value: 'x\r\ny\nz "q"', expiresAt: 3 }),
             entry({ project: '', context: ' c ', value: '' }),
+            entry({ context: '_', value: '__' }),
           ],
           ttlNamespaces: [],
         },
         'csv',
       );
-      assert.equal(out, `${HEADER}\r\np,n,k,,"a,b",1,2,\r\np,n,k,"","x\r\ny\nz ""q""",1,2,3\r\n"",n,k, c ,"",1,2,\r\n`);
+      assert.equal(out, `${HEADER}\r\np,n,k,,"a,b",1,2,\r\np,n,k,__,"x\r\ny\nz ""q""",1,2,3\r\n,n,k, c ,,1,2,\r\np,n,k,_,__,1,2,\r\n`);
+    });
+
+    it('quotes every value holding a comma, a quote, CR or LF, and only those', () => {
+      const values = ['a\nb', 'a\rb', 'a\r', '\n', '\r\n', 'x"y', '"', ',', 'plain', ' sp ', "'=1"];
+      const out = serializeDocument({ entries: values.map((value) => entry({ value })), ttlNamespaces: [] }, 'csv');
+      const fields = ['"a\nb"', '"a\rb"', '"a\r"', '"\n"', '"\r\n"', '"x""y"', '""""', '","', 'plain', ' sp ', "'=1"];
+      assert.equal(out, `${HEADER}\r\n${fields.map((f) => `p,n,k,,${f},1,2,\r\n`).join('')}`);
+    });
+
+    it('leaves no CR, LF or comma outside quotes other than the separators (property)', () => {
+      fc.assert(
+        fc.property(csvEntries, (es) => {
+          const out = serializeDocument({ entries: es, ttlNamespaces: [] }, 'csv');
+          // Collapse each quoted field to Q; what is left must be 8 comma-separated fields a line.
+          const bare = out.replace(/"(?:[^"]|"")*"/g, 'Q');
+          assert.ok(!bare.includes('"'), 'every quote is inside a well-formed quoted field');
+          assert.ok(bare.endsWith('\r\n'));
+          const lines = bare.slice(0, -2).split('\r\n');
+          assert.equal(lines.length, es.length + 1);
+          for (const line of lines) {
+            assert.ok(!/[\r\n]/.test(line), `bare CR or LF in ${JSON.stringify(line)}`);
+            assert.equal(line.split(',').length, 8);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('refuses to write a context holding __, naming the entry', () => {
+      for (const context of ['a__b', '__', '___', 'x__']) {
+        const doc = { entries: [entry(), entry({ project: 'proj', namespace: 'ns', key: 'key', context })], ttlNamespaces: [] };
+        assert.throws(
+          () => serializeDocument(doc, 'csv'),
+          usage(`Cannot write proj.ns.key as CSV: its context '${context}' contains '__', so no address can reach it`),
+        );
+        // JSON has no such encoding, so it still carries the entry.
+        assert.deepStrictEqual(parseDocument(serializeDocument(doc, 'json'), 'json', 'x.json', 0), doc);
+      }
     });
 
     it('drops TTL namespaces and export info, which CSV cannot carry', () => {
@@ -191,53 +236,62 @@ describe('transfer', () => {
       assert.deepStrictEqual(parseDocument(out, 'csv'), { entries: doc.entries, ttlNamespaces: [] });
     });
 
-    it('is read by csv-parse as the same strings (NULL reads as empty there)', () => {
-      // csv-parse works on UTF-8 bytes, so lone surrogates are left out of this property.
-      const plain = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom(',', '"', '\r', '\n', ' ', 'a') }));
-      fc.assert(
-        fc.property(fc.array(entryOf(plain), { maxLength: 10 }), (es) => {
-          const rows = csvParse(serializeDocument({ entries: es, ttlNamespaces: [] }, 'csv')) as string[][];
-          const expected = es.map((e) => [e.project, e.namespace, e.key, e.context ?? '', e.value, `${e.createdAt}`, `${e.updatedAt}`, e.expiresAt === null ? '' : `${e.expiresAt}`]);
-          assert.deepStrictEqual(rows, [HEADER.split(','), ...expected]);
-        }),
-        { numRuns: 200 },
-      );
-    });
-
-    it('reads what csv-stringify writes with the same NULL convention, LF or CRLF', () => {
-      fc.assert(
-        fc.property(entries, fc.constantFrom('unix', 'windows'), (es, recordDelimiter) => {
-          const rows = es.map((e) => [e.project, e.namespace, e.key, e.context, e.value, `${e.createdAt}`, `${e.updatedAt}`, e.expiresAt === null ? null : `${e.expiresAt}`]);
-          const out = csvStringify([HEADER.split(','), ...rows], {
-            record_delimiter: recordDelimiter,
-            quote_record_delimiter: true,
-            cast: { string: (v) => (v === '' ? { value: '', quoted_empty: true } : v) },
-          });
-          assert.deepStrictEqual(parseDocument(out, 'csv'), { entries: es, ttlNamespaces: [] });
-        }),
-        { numRuns: 200 },
-      );
-    });
-
-    it('accepts columns in any order, optional columns missing, a BOM, LF endings and blank lines', () => {
-      const text = '\ufeffvalue,key,namespace,project\n"x\r\ny",k1,n,p\n\n,k2,n,p\r\n"",k3,n,p\n\n';
-      assert.deepStrictEqual(parseDocument(text, 'csv', 'x.csv', 77), {
+    it('imports a spreadsheet-style file: LF endings, every field quoted, no final newline', () => {
+      // As LibreOffice or Google Sheets write it with "quote all text cells": quoting means nothing.
+      const text = [
+        '"project","namespace","key","context","value","created_at","updated_at","expires_at"',
+        '"p","n","k1","","multi\nline, ""quoted""","10","20",""',
+        '"p","n","k2","__","","10","20","30"',
+        '"p","n","k3","ctx","x\r\ny","","",""',
+      ].join('\n');
+      assert.deepStrictEqual(parseDocument(text, 'csv', 'x.csv', 5), {
         entries: [
-          { project: 'p', namespace: 'n', key: 'k1', context: null, value: 'x\r\ny', createdAt: 77, updatedAt: 77, expiresAt: null },
-          { project: 'p', namespace: 'n', key: 'k2', context: null, value: '', createdAt: 77, updatedAt: 77, expiresAt: null },
-          { project: 'p', namespace: 'n', key: 'k3', context: null, value: '', createdAt: 77, updatedAt: 77, expiresAt: null },
+          { project: 'p', namespace: 'n', key: 'k1', context: null, value: 'multi\nline, "quoted"', createdAt: 10, updatedAt: 20, expiresAt: null },
+          { project: 'p', namespace: 'n', key: 'k2', context: '', value: '', createdAt: 10, updatedAt: 20, expiresAt: 30 },
+          { project: 'p', namespace: 'n', key: 'k3', context: 'ctx', value: 'x\r\ny', createdAt: 5, updatedAt: 5, expiresAt: null },
         ],
         ttlNamespaces: [],
       });
     });
 
-    it('treats empty timestamps as "now" and empty expires_at (quoted or not) as NULL', () => {
-      const text = `${HEADER}\np,n,k,,v,,"",""\np,n,k,,v,"5",6,\n`;
+    it('imports the same entries however the writer quotes and ends records (property)', () => {
+      fc.assert(
+        fc.property(csvEntries, fc.constantFrom('unix', 'windows', 'mac'), fc.boolean(), fc.boolean(), (es, recordDelimiter, quoteAll, eof) => {
+          const rows = es.map((e) => [e.project, e.namespace, e.key, e.context === '' ? '__' : e.context, e.value, e.createdAt, e.updatedAt, e.expiresAt]);
+          const out = csvStringify([HEADER.split(','), ...rows], {
+            record_delimiter: recordDelimiter,
+            quote_record_delimiter: true,
+            quoted: quoteAll,
+            quoted_empty: quoteAll,
+            eof,
+          });
+          assert.deepStrictEqual(parseDocument(out, 'csv', 'x.csv', 0), { entries: es, ttlNamespaces: [] });
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('accepts columns in any order, optional columns missing, a BOM, mixed endings and blank lines', () => {
+      const text = '\ufeffvalue,key,namespace,project\n"x\r\ny",k1,n,p\n\n,k2,n,p\r\n"",k3,n,p\rlast,k4,n,p\n\n';
+      assert.deepStrictEqual(parseDocument(text, 'csv', 'x.csv', 77), {
+        entries: [
+          { project: 'p', namespace: 'n', key: 'k1', context: null, value: 'x\r\ny', createdAt: 77, updatedAt: 77, expiresAt: null },
+          { project: 'p', namespace: 'n', key: 'k2', context: null, value: '', createdAt: 77, updatedAt: 77, expiresAt: null },
+          { project: 'p', namespace: 'n', key: 'k3', context: null, value: '', createdAt: 77, updatedAt: 77, expiresAt: null },
+          { project: 'p', namespace: 'n', key: 'k4', context: null, value: 'last', createdAt: 77, updatedAt: 77, expiresAt: null },
+        ],
+        ttlNamespaces: [],
+      });
+    });
+
+    it('treats empty timestamps as "now" and empty contexts and expires_at (quoted or not) as NULL', () => {
+      const text = `${HEADER}\np,n,k,,v,,"",""\np,n,k,"",v,"5",6,\np,n,k,"__",v,1,2,\n`;
       assert.deepStrictEqual(
-        parseDocument(text, 'csv', 'x.csv', 9).entries.map((e) => [e.createdAt, e.updatedAt, e.expiresAt]),
+        parseDocument(text, 'csv', 'x.csv', 9).entries.map((e) => [e.context, e.createdAt, e.updatedAt, e.expiresAt]),
         [
-          [9, 9, null],
-          [5, 6, null],
+          [null, 9, 9, null],
+          [null, 5, 6, null],
+          ['', 1, 2, null],
         ],
       );
     });
@@ -254,17 +308,25 @@ describe('transfer', () => {
       ['an empty column name', 'project,namespace,key,value,\n', `data.csv: line 1: unknown column '' (columns are ${HEADER})`],
       ['a duplicate column', 'project,namespace,key,value,key\n', `data.csv: line 1: duplicate column 'key'`],
       ['a missing required column', 'project,namespace,key,context\n', `data.csv: line 1: missing column 'value'`],
+      ['a bad header after blank lines, before a short row', '\n\r\nproject,namespace,key,value,ttl\np\n', `data.csv: line 3: unknown column 'ttl' (columns are ${HEADER})`],
       ['a short row', `${HEADER}\n${row}\np,n,k,v\n`, `data.csv: line 3: expected 8 fields, found 4`],
       ['a long row', `${HEADER}\n${row},x\n`, `data.csv: line 2: expected 8 fields, found 9`],
       // The second row spans lines 3-5 (CRLF, then a lone LF), so the bad row starts on line 6.
       ['a non-numeric expiry', `${HEADER}\r\n${row}\r\np,n,k,,"a\r\nb\nc",1,2,\r\np,n,k,,v,1,2,abc\r\n`, `data.csv: line 6: expires_at 'abc' is not a whole number of seconds`],
+      // A lone CR ends a line too; blank lines before a record count.
+      ['a short row after a lone CR and blank lines', `${HEADER}\r\n\r\n${row.replace('v', '"a\rb"')}\n\n\np,n,k\n`, `data.csv: line 7: expected 8 fields, found 3`],
       ['a negative expiry', `${HEADER}\n${row}-5\n`, `data.csv: line 2: expires_at '-5' is not a whole number of seconds`],
       ['a fractional timestamp', `${HEADER}\np,n,k,,v,1.5,2,\n`, `data.csv: line 2: created_at '1.5' is not a whole number of seconds`],
       ['a padded timestamp', `${HEADER}\np,n,k,,v,1,"2 ",\n`, `data.csv: line 2: updated_at '2 ' is not a whole number of seconds`],
       ['an unsafe integer', `${HEADER}\np,n,k,,v,9007199254740993,2,\n`, `data.csv: line 2: created_at '9007199254740993' is too large`],
+      ['a context holding __', `${HEADER}\n${row}\np,n,k,a__b,v,1,2,\n`, `data.csv: line 3: context 'a__b' contains '__', so no address could reach it (the empty context is written as exactly '__')`],
+      ['a context of ___', `${HEADER}\np,n,k,___,v,1,2,\n`, `data.csv: line 2: context '___' contains '__', so no address could reach it (the empty context is written as exactly '__')`],
       ['an unclosed quote', `${HEADER}\n${row}\np,n,k,,"v\n,1,2,\n`, `data.csv: line 3: quoted field is never closed`],
+      ['an unclosed quote after a multi-line value', `${HEADER}\r\np,n,k,,"a\r\nb\r\nc",1,2,\r\n\r\np,n,"k,,v,1,2,\r\n`, `data.csv: line 6: quoted field is never closed`],
+      ['an unclosed quote in the header', '"project,namespace\n', `data.csv: line 1: quoted field is never closed`],
       ['a bare quote', `${HEADER}\np,n,k,,say "hi",1,2,\n`, `data.csv: line 2: a field containing " must be quoted, with the " doubled`],
       ['text after a closing quote', `${HEADER}\np,n,k,,"v"x,1,2,\n`, `data.csv: line 2: unexpected 'x' after a closing quote`],
+      ['non-ASCII text after a closing quote', `${HEADER}\r\np,n,k,,"a\r\nb",1,2,\r\np,n,k,,"v"é,1,2,\n`, `data.csv: line 4: unexpected text after a closing quote`],
     ];
     for (const [what, input, message] of cases) {
       it(`rejects ${what}`, () => {
@@ -298,7 +360,8 @@ describe('transfer', () => {
         t = performance.now();
         const back = parseDocument(out, format, `big.${format}`, 0);
         const parseMs = performance.now() - t;
-        console.log(`      ${format}: serialise ${serializeMs.toFixed(0)} ms, parse ${parseMs.toFixed(0)} ms, ${(out.length / 1e6).toFixed(1)} M chars`);
+        const codec = format === 'json' ? 'JSON.stringify/JSON.parse' : 'csv-stringify/csv-parse';
+        console.log(`      ${format} (${codec}): serialise ${serializeMs.toFixed(0)} ms, parse ${parseMs.toFixed(0)} ms, ${(out.length / 1e6).toFixed(1)} M chars`);
         assert.equal(back.entries.length, big.length);
         assert.deepStrictEqual(back, doc);
       });
