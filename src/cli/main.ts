@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { isProntoError } from '../core/errors';
 import { ProntoDB } from '../core/pronto';
 import { configureSqlJs } from '../core/sqljs';
@@ -51,7 +52,18 @@ function readStdin(): Promise<string> {
   });
 }
 
+/**
+ * A one-shot command runs a few statements: compiling SQLite's wasm with the baseline compiler only
+ * saves the optimising compiler's background work, which otherwise keeps the process alive for
+ * hundreds of milliseconds after the answer is printed. Bulk commands still get optimised code.
+ */
+function preferFastStartup(argv: string[]): void {
+  const bulk = new Set(['import', 'export', 'backup', 'restore']);
+  if (!argv.some((arg) => bulk.has(arg))) v8.setFlagsFromString('--liftoff-only');
+}
+
 if (require.main === module) {
+  preferFastStartup(process.argv.slice(2));
   // `prontodb scan | head -1`: a reader that goes away is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;

@@ -13,17 +13,19 @@ export async function writeFileAtomically(file: string, bytes: Uint8Array, mode 
   const directory = path.dirname(file);
   const temp = path.join(directory, `.${path.basename(file)}.${process.pid}.${(tempCounter++).toString(36)}${TEMP_SUFFIX}`);
   try {
-    await fs.promises.mkdir(directory, { recursive: true });
-    const handle = await fs.promises.open(temp, 'wx', mode);
+    fs.mkdirSync(directory, { recursive: true });
+    // One synchronous write into the page cache is cheaper than many thread-pool hops; the slow
+    // part, waiting for the disk, stays asynchronous.
+    const fd = fs.openSync(temp, 'wx', mode);
     try {
-      await handle.writeFile(bytes);
-      await handle.datasync();
+      for (let offset = 0; offset < bytes.byteLength; ) offset += fs.writeSync(fd, bytes, offset, bytes.byteLength - offset);
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
-    await fs.promises.rename(temp, file);
+    fs.renameSync(temp, file);
   } catch (error) {
-    await fs.promises.rm(temp, { force: true }).catch(() => undefined);
+    fs.rmSync(temp, { force: true });
     throw new ProntoError('io', `Could not write ${file}: ${(error as Error).message}`);
   }
   await syncDirectory(directory);

@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import * as tar from 'tar';
 import { ProntoError, throwIfCancelled, usageError } from './errors';
 import { acquireFileLock } from './lock';
 import { Env, Layout, databaseDirectory, databaseFile, homeDirectory, validateDatabaseName } from './paths';
 import { LongOperationOptions } from './types';
+
+/** Loaded on first use, so commands that make no archive do not pay for it at startup. */
+function tarModule(): typeof import('tar') {
+  return require('tar') as typeof import('tar');
+}
 
 /**
  * Backup and restore (spec §7). Archives have exactly the layout of the Rust CLI's
@@ -126,7 +130,7 @@ async function writeArchive(
 
     onProgress?.(0.35, `Compressing ${entries.files.length} file(s)`);
     const tempArchive = path.join(stagingDir, 'archive.tar.gz');
-    await tar.c({ file: tempArchive, cwd: stagingDir, gzip: true, portable: true, noDirRecurse: true }, entries.paths);
+    await tarModule().c({ file: tempArchive, cwd: stagingDir, gzip: true, portable: true, noDirRecurse: true }, entries.paths);
     throwIfCancelled(signal);
 
     onProgress?.(0.9, 'Saving archive');
@@ -391,7 +395,7 @@ export async function inspectBackup(archive: string): Promise<ArchiveContents> {
   const rules = new ArchiveRules();
   let header: Buffer | undefined;
   await readArchive(file, () =>
-    tar.t({
+    tarModule().t({
       file,
       strict: true,
       onReadEntry: (entry) => {
@@ -503,7 +507,7 @@ export async function restoreBackup(
 async function extractValidated(archive: string, staging: string): Promise<void> {
   const rules = new ArchiveRules();
   await readArchive(archive, () =>
-    tar.x({
+    tarModule().x({
       file: archive,
       cwd: staging,
       strict: true,

@@ -256,13 +256,19 @@ export class SqlJsFileStore implements KvStore {
   get(address: Address): Promise<Entry | undefined> {
     return this.read((db, now) => {
       // Files written by the Rust CLI may hold duplicate context-less rows (spec §4.5): newest wins.
-      const [row] = this.rows(
-        db,
-        `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`,
-        [address.project, address.namespace, address.key, address.context],
-      );
-      if (!row) return undefined;
-      const entry = rowToEntry(row);
+      // Picked here rather than with ORDER BY, which costs sql.js a sort per lookup (4x the query).
+      const rows = this.rows(db, `SELECT ${ENTRY_COLUMNS}, rowid FROM kv WHERE ${SAME_ADDRESS}`, [
+        address.project,
+        address.namespace,
+        address.key,
+        address.context,
+      ]);
+      let newest = rows[0];
+      for (const row of rows) {
+        if ((row[6] as number) > (newest![6] as number) || ((row[6] as number) === (newest![6] as number) && (row[8] as number) > (newest![8] as number))) newest = row;
+      }
+      if (!newest) return undefined;
+      const entry = rowToEntry(newest);
       return entry.expiresAt !== null && entry.expiresAt <= now ? undefined : entry;
     });
   }
@@ -590,13 +596,30 @@ export class SqlJsFileStore implements KvStore {
       }
       const remove = this.statement(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`);
       const insert = this.statement(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      // Only namespaces that already hold rows need the per-row delete; within the import itself the
+      // last entry for an address wins, decided here so empty namespaces take a plain insert.
+      const occupied = new Map<string, boolean>();
+      const isOccupied = (project: string, namespace: string) => {
+        const key = `${project}\u0000${namespace}`;
+        let found = occupied.get(key);
+        if (found === undefined) {
+          found = this.rows(db, 'SELECT 1 FROM kv WHERE project = ? AND namespace = ? LIMIT 1', [project, namespace]).length > 0;
+          occupied.set(key, found);
+        }
+        return found;
+      };
+      const lastIndexOf = new Map<string, number>();
+      entries.forEach((entry, index) => lastIndexOf.set(`${entry.project}\u0000${entry.namespace}\u0000${entry.key}\u0000${entry.context ?? '\u0001'}`, index));
+      const isLast = (entry: Entry, index: number) => lastIndexOf.get(`${entry.project}\u0000${entry.namespace}\u0000${entry.key}\u0000${entry.context ?? '\u0001'}`) === index;
+      for (const entry of entries) isOccupied(entry.project, entry.namespace);
       const chunk = 5000;
       for (let start = 0; start < entries.length; start += chunk) {
         const end = Math.min(entries.length, start + chunk);
         for (let index = start; index < end; index++) {
           const entry = entries[index]!;
+          if (!isLast(entry, index)) continue;
           const address = [entry.project, entry.namespace, entry.key, entry.context];
-          remove.run(address);
+          if (occupied.get(`${entry.project}\u0000${entry.namespace}`)) remove.run(address);
           insert.run(
             options.preserveTimestamps
               ? [...address, entry.value, entry.createdAt, entry.updatedAt, entry.expiresAt]

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as lockfile from 'proper-lockfile';
+import type * as LockfileModule from 'proper-lockfile';
 import { ProntoError } from './errors';
 
 /**
@@ -27,6 +27,8 @@ export async function acquireFileLock(file: string, options: LockOptions = {}): 
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
   for (;;) {
     try {
+      // Loaded on first write: readers never need it.
+      const lockfile = require('proper-lockfile') as typeof LockfileModule;
       const release = await lockfile.lock(file, {
         realpath: false,
         lockfilePath: lockPathFor(file),

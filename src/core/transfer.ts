@@ -19,10 +19,23 @@
  * CSV carries no TTL namespaces (it is one table): they are dropped on export and the parsed
  * document has none; each entry's expires_at is kept.
  */
-import { CsvError, type Options as ParseOptions, parse } from 'csv-parse/sync';
-import { type Options as StringifyOptions, stringify } from 'csv-stringify/sync';
+import type { CsvError as CsvErrorType, Options as ParseOptions } from 'csv-parse/sync';
+import type { Options as StringifyOptions } from 'csv-stringify/sync';
 import { usageError } from './errors';
 import type { Entry, TtlNamespace } from './types';
+
+/** The CSV libraries load on first use: most commands never touch CSV. */
+const csv = {
+  get parse() {
+    return (require('csv-parse/sync') as typeof import('csv-parse/sync')).parse;
+  },
+  get CsvError() {
+    return (require('csv-parse/sync') as typeof import('csv-parse/sync')).CsvError;
+  },
+  get stringify() {
+    return (require('csv-stringify/sync') as typeof import('csv-stringify/sync')).stringify;
+  },
+};
 
 export type TransferFormat = 'json' | 'csv';
 
@@ -206,15 +219,15 @@ function toCsv(entries: Entry[]): string {
     }
     rows[i + 1] = [e.project, e.namespace, e.key, context, e.value, e.createdAt, e.updatedAt, e.expiresAt];
   }
-  return stringify(rows, STRINGIFY_OPTIONS);
+  return csv.stringify(rows, STRINGIFY_OPTIONS);
 }
 
 function fromCsv(text: string, source: string, now: number): TransferDocument {
   let records: string[][];
   try {
-    records = parse(text, PARSE_OPTIONS);
+    records = csv.parse(text, PARSE_OPTIONS);
   } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
+    if (!(error instanceof csv.CsvError)) throw error;
     // `records` counts the records read before the failing one, so it is that record's index.
     const record = (error as { records?: number }).records ?? 0;
     throw usageError(`${source}: line ${recordLine(text, record)}: ${explainCsvError(error)}`);
@@ -269,7 +282,7 @@ function fromCsv(text: string, source: string, now: number): TransferDocument {
   return { entries, ttlNamespaces: [] };
 }
 
-function explainCsvError(error: CsvError): string {
+function explainCsvError(error: CsvErrorType): string {
   switch (error.code as string) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'quoted field is never closed';
@@ -295,7 +308,7 @@ function recordLine(text: string, record: number): number {
   const bytes = Buffer.from(text);
   let end = 0;
   if (record > 0) {
-    const before = parse(bytes, { ...PARSE_OPTIONS, info: true, to: record }) as unknown as { info: { bytes: number } }[];
+    const before = csv.parse(bytes, { ...PARSE_OPTIONS, info: true, to: record }) as unknown as { info: { bytes: number } }[];
     end = before[record - 1].info.bytes;
   }
   let line = 1;
