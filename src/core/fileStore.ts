@@ -154,7 +154,13 @@ export class SqlJsFileStore implements KvStore {
     if (this.closed) throw new ProntoError('io', `Database ${this.location} is closed`);
     const stat = statOrNull(this.location);
     const identity = stat && identityOf(stat);
-    if (!this.db || !sameIdentity(identity, this.loadedFrom)) this.load();
+    if (!this.db || !sameIdentity(identity, this.loadedFrom)) {
+      const replaced = this.db !== undefined;
+      this.load();
+      // A read can notice another process's write before the directory watcher does; say so once here,
+      // or listeners that compare identities later would see nothing new and never refresh.
+      if (replaced) queueMicrotask(() => this.emit({ origin: 'external' }));
+    }
     return this.db!;
   }
 

@@ -89,7 +89,6 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
           return this.service.fileOf(parseValueUri(document.uri).ref) === file;
         })
         .map((document) => ({ type: vscode.FileChangeType.Changed, uri: document.uri }));
-      console.log(`DBG dataChanged ${file} -> ${events.length} docs`);
       if (events.length > 0) this.changed.fire(events);
     });
   }
@@ -117,12 +116,10 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const { entry } = await this.entryOf(uri);
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
-    const m = this.stamp(uri, entry);
-    console.log(`DBG stat ${uri.path} value=${JSON.stringify(entry.value)} updatedAt=${entry.updatedAt} mtime=${m} size=${this.encoder.encode(entry.value).byteLength}`);
     return {
       type: vscode.FileType.File,
       ctime: entry.createdAt * 1000,
-      mtime: m,
+      mtime: this.stamp(uri, entry),
       size: this.encoder.encode(entry.value).byteLength,
     };
   }
@@ -132,7 +129,6 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
     this.stamp(uri, entry);
     this.loaded.set(uri.toString(), entry.value);
-    console.log(`DBG readFile ${uri.path} value=${JSON.stringify(entry.value)}`);
     return this.encoder.encode(entry.value);
   }
 
@@ -149,7 +145,6 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
       );
     }
     const value = new TextDecoder('utf-8', { fatal: false }).decode(content);
-    console.log(`DBG writeFile ${uri.path} current=${JSON.stringify(entry?.value)} loaded=${JSON.stringify(loaded)} new=${JSON.stringify(value)}`);
     // Compare-and-set: a write landing between the read above and this one is not overwritten either.
     await session.set(address, value, { expected: { value: entry?.value } });
     this.loaded.set(key, value);

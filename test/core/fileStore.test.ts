@@ -277,6 +277,19 @@ describe('SqlJsFileStore', () => {
       assert.equal(header.readUInt32BE(92), 3, 'and keeps version-valid-for in step');
     });
 
+    it('reports an external change that a read noticed before the directory watcher did', async () => {
+      const mine = openStore({ watchDebounceMs: 60_000 });
+      const theirs = openStore();
+      await mine.set(at('p', 'n', 'k'), 'mine');
+      const origins: string[] = [];
+      const subscription = mine.onDidChange((event) => origins.push(event.origin));
+      await theirs.set(at('p', 'n', 'k'), 'theirs');
+      assert.equal((await mine.get(at('p', 'n', 'k')))?.value, 'theirs');
+      await new Promise((resolve) => setImmediate(resolve));
+      subscription.dispose();
+      assert.deepEqual(origins, ['external']);
+    });
+
     it('imports all or nothing: a cancelled import writes nothing', async () => {
       const store = openStore();
       await store.set(at('p', 'n', 'k'), 'before');

@@ -1,0 +1,232 @@
+// Shared helpers for the integration suite. Everything here runs INSIDE the real VS Code extension
+// host (code-server 4.100.3 = VS Code 1.100.3), loaded by index.ts through mochaRunner.js.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DatabasesNode } from '../../src/extension/databasesView';
+import type { ProntoExtensionApi } from '../../src/extension/extension';
+
+export const EXTENSION_ID = 'prontodb.prontodb';
+/** The repository root: the development extension itself (package.json main = ./dist/extension.js). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+export const SHIM = path.join(REPO_ROOT, 'dist', 'bin', 'prontodb');
+
+/** Folders the runner (test/runVscodeTests.mjs) prepared and passed in the environment. */
+export function testRoot(): string {
+  const root = process.env.PRONTODB_IT_ROOT;
+  assert.ok(root && fs.existsSync(root), 'PRONTODB_IT_ROOT must name the folder prepared by test/runVscodeTests.mjs');
+  return root;
+}
+export const dirs = {
+  get root() { return testRoot(); },
+  get data() { return path.join(testRoot(), 'data'); },
+  get backups() { return path.join(testRoot(), 'backups'); },
+  get scratch() { return path.join(testRoot(), 'scratch'); },
+  get workspace() { return vscode.workspace.workspaceFolders![0]!.uri.fsPath; },
+};
+
+let api: ProntoExtensionApi | undefined;
+export async function getApi(): Promise<ProntoExtensionApi> {
+  if (api) return api;
+  const extension = vscode.extensions.getExtension<ProntoExtensionApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is loaded as a development extension`);
+  api = await extension.activate();
+  return api;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value (returned) or throws the last failure after `timeoutMs`. */
+export async function poll<T>(what: string, check: () => T | Promise<T>, timeoutMs = 5000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+      last = new Error(`got ${JSON.stringify(value)}`);
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${(last as Error)?.message ?? last}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Resolves with the first event fired (after `trigger` ran), or rejects after `timeoutMs`. */
+export function nextEvent<T>(event: vscode.Event<T>, what: string, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { subscription.dispose(); reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)); }, timeoutMs);
+    const subscription = event((value) => { clearTimeout(timer); subscription.dispose(); resolve(value); });
+  });
+}
+
+// ---- the CLI, as another process ------------------------------------------------------------------
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/** The bundled CLI (node dist/cli.js), on the test data directory, with this host's HOME. */
+export function cli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; exactEnv?: boolean; cwd?: string; command?: string; stdin?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = options.exactEnv ? { ...options.env } : {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TMPDIR: process.env.TMPDIR,
+      PRONTODB_DATA_DIR: dirs.data,
+      PRONTODB_BACKUP_DIR: dirs.backups,
+      ...options.env,
+    };
+    for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+    const [command, commandArgs] = options.command ? [options.command, args] : [process.execPath, [CLI, ...args]];
+    // cwd outside the workspace: a .prontodb written by a test must not steer the CLI unless wanted.
+    const child = spawn(command, commandArgs, { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? dirs.scratch, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** `prontodb get` through the CLI; undefined on a miss (exit 2). */
+export async function cliGet(address: string, extraArgs: string[] = []): Promise<string | undefined> {
+  const result = await cli(['-q', ...extraArgs, 'get', address]);
+  if (result.code === 2) return undefined;
+  assert.equal(result.code, 0, `prontodb get ${address} failed: ${result.stderr}`);
+  return result.stdout.replace(/\n$/, '');
+}
+
+export async function cliOk(args: string[], options: Parameters<typeof cli>[1] = {}): Promise<string> {
+  const result = await cli(['-q', ...args], options);
+  assert.equal(result.code, 0, `prontodb ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+// ---- stubbing the editor's prompts --------------------------------------------------------------
+
+type WindowKey = 'showInputBox' | 'showQuickPick' | 'showWarningMessage' | 'showInformationMessage' | 'showErrorMessage' | 'showSaveDialog' | 'showOpenDialog' | 'createQuickPick';
+
+/**
+ * Replaces functions of `vscode.window` (the same object the extension's bundle reads: both are
+ * this extension's API instance) until `restore()`; records every call.
+ */
+export class WindowStubs {
+  private readonly originals = new Map<WindowKey, unknown>();
+  readonly calls: Array<{ name: WindowKey; args: unknown[] }> = [];
+
+  stub(name: WindowKey, impl: (...args: any[]) => unknown): this {
+    const win = vscode.window as unknown as Record<string, unknown>;
+    if (!this.originals.has(name)) this.originals.set(name, win[name]);
+    win[name] = (...args: unknown[]) => {
+      this.calls.push({ name, args });
+      return impl(...args);
+    };
+    return this;
+  }
+
+  /** Input boxes answered in order; each answer is first checked with the box's own validateInput. */
+  inputs(...answers: string[]): this {
+    const queue = [...answers];
+    return this.stub('showInputBox', async (options: vscode.InputBoxOptions = {}) => {
+      assert.ok(queue.length > 0, `unexpected input box: ${options.prompt}`);
+      const answer = queue.shift()!;
+      const problem = await options.validateInput?.(answer);
+      assert.ok(!problem, `input '${answer}' for '${options.prompt}' was rejected: ${typeof problem === 'string' ? problem : JSON.stringify(problem)}`);
+      return answer;
+    });
+  }
+
+  /** Messages of a kind (information/warning/error) shown so far, as text. */
+  messages(name: 'showWarningMessage' | 'showInformationMessage' | 'showErrorMessage'): string[] {
+    return this.calls.filter((call) => call.name === name).map((call) => String(call.args[0]));
+  }
+
+  /** Non-modal messages resolve at once (as if dismissed); modal confirmations answer `confirmWith`. */
+  quietMessages(confirmWith?: string): this {
+    const answer = (...args: unknown[]) => {
+      const [, options] = args as [string, vscode.MessageOptions | undefined];
+      if (options && typeof options === 'object' && 'modal' in options && options.modal) return Promise.resolve(confirmWith);
+      return Promise.resolve(undefined);
+    };
+    this.stub('showInformationMessage', answer);
+    this.stub('showWarningMessage', answer);
+    this.stub('showErrorMessage', answer);
+    return this;
+  }
+
+  restore(): void {
+    const win = vscode.window as unknown as Record<string, unknown>;
+    for (const [name, original] of this.originals) win[name] = original;
+    this.originals.clear();
+  }
+}
+
+/** Runs `body` with stubs installed, always restoring them. */
+export async function withStubs<T>(setup: (stubs: WindowStubs) => void, body: (stubs: WindowStubs) => Promise<T>): Promise<T> {
+  const stubs = new WindowStubs();
+  try {
+    setup(stubs);
+    return await body(stubs);
+  } finally {
+    stubs.restore();
+  }
+}
+
+// ---- the Databases tree --------------------------------------------------------------------------
+
+export type Node = DatabasesNode;
+
+export function labelOf(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+}
+
+/** Children of a node whose label is `label` (or throws, listing what there is). */
+export async function childNamed(parent: Node | undefined, label: string): Promise<Node> {
+  const { databases } = await getApi();
+  const children = await databases.getChildren(parent);
+  const found = children.find((child) => labelOf(databases.getTreeItem(child)) === label);
+  assert.ok(found, `no '${label}' under ${parent ? labelOf(databases.getTreeItem(parent)) : 'the root'}: ${children.map((c) => labelOf(databases.getTreeItem(c))).join(', ')}`);
+  return found;
+}
+
+/** database → project → namespace → key by labels. */
+export async function nodeAt(...labels: string[]): Promise<Node> {
+  let node: Node | undefined;
+  for (const label of labels) node = await childNamed(node, label);
+  return node!;
+}
+
+export async function labelsUnder(node: Node | undefined): Promise<string[]> {
+  const { databases } = await getApi();
+  return (await databases.getChildren(node)).map((child) => labelOf(databases.getTreeItem(child)));
+}
+
+/** Clears the user's editor selections so each test starts from the data directory's default. */
+export async function clearSelections(): Promise<void> {
+  const { service } = await getApi();
+  await service.select(undefined, 'workspace');
+  await service.select(undefined, 'global');
+}
+
+/**
+ * Databases `work` and `play` (each holding app.config.who = its name) and cursors `wk` → work and
+ * `pl` → play, made once (so any file can run alone with --grep).
+ */
+export async function ensureWorkAndPlay(): Promise<void> {
+  const { service } = await getApi();
+  const names = service.pronto.listDatabases().map((db) => db.name);
+  for (const name of ['work', 'play']) {
+    if (!names.includes(name)) await cliOk(['db', 'create', name]);
+    if ((await cliGet('app.config.who', ['--database', name])) !== name) await cliOk(['--database', name, 'set', 'app.config.who', name]);
+  }
+  if (!service.pronto.cursors.find('wk', 'default')) await service.pronto.cursors.set('wk', 'default', { database: 'work' });
+  if (!service.pronto.cursors.find('pl', 'default')) await service.pronto.cursors.set('pl', 'default', { database: 'play' });
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Runs ProntoDB's tests inside a real VS Code (code-server 4.100.3 = VS Code 1.100.3, headless Chromium):
+//   1. the integration suite (out/test/integration, mocha) in the real extension host, against the
+//      real extension (extensionDevelopmentPath = this repository: package.json main = dist/extension.js);
+//   2. the UI test (test/ui/prontodbView.mjs) against the real workbench.
+// Prints one closing line `N passed, N failed` summing both; exits 1 on any failure.
+//
+//   node esbuild.config.mjs && npx tsc -p . && node test/runVscodeTests.mjs [--only integration|ui]
+//        [--grep TEXT] [--verbose] [--keep]
+// Needs the harness installed once: bash test/vscode/install.sh
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, SUMMARY_LINE, runTestsInExtensionHost } from './vscode/codeServer.mjs';
+import { runUiTest } from './ui/prontodbView.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const only = opt('--only');
+const grep = opt('--grep');
+const verbose = args.includes('--verbose');
+const keep = args.includes('--keep') || process.env.VSCODE_TEST_KEEP === '1';
+
+const started = Date.now();
+const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+const say = (line) => process.stdout.write(`${line}\n`);
+// Last resort: whatever hangs, the process ends (its exit handler kills code-server's process group).
+setTimeout(() => { say('[vscode-tests] hard timeout after 10 min'); say('0 passed, 1 failed'); process.exit(124); }, 600_000).unref();
+
+for (const file of ['dist/extension.js', 'dist/cli.js', 'dist/sql-wasm.wasm', 'out/test/integration/index.js']) {
+  if (!fs.existsSync(path.join(REPO_ROOT, file))) {
+    say(`[vscode-tests] ${file} is missing: run  node esbuild.config.mjs && npx tsc -p .  first`);
+    say('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+const results = [];
+
+if (only === undefined || only === 'integration') {
+  // Short path: VS Code puts unix sockets under TMPDIR-derived paths (108-byte limit).
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdb-it-'));
+  const workspace = path.join(root, 'workspace');
+  fs.mkdirSync(workspace);
+  fs.writeFileSync(path.join(workspace, 'README.md'), '# ProntoDB integration test workspace\n');
+  let summary;
+  let code;
+  try {
+    say(`[vscode-tests] integration suite in the real extension host (workspace ${workspace})`);
+    code = await runTestsInExtensionHost({
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: path.join(REPO_ROOT, 'out', 'test', 'integration'),
+      folder: workspace,
+      env: { PRONTODB_IT_ROOT: root, ...(grep ? { MOCHA_GREP: grep } : {}) },
+      timeoutMs: 300_000,
+      verbose,
+      keep,
+      log: (text) => {
+        const m = SUMMARY_LINE.exec(text);
+        if (m) {
+          summary = m[0].trim();
+          const rest = text.replace(SUMMARY_LINE, '').trim();
+          if (rest) say(rest);
+          return;
+        }
+        say(text.endsWith('\n') ? text.slice(0, -1) : text);
+      },
+    });
+  } catch (error) {
+    say(`[vscode-tests] harness error: ${error && error.stack ? error.stack : error}`);
+    code = 2;
+  } finally {
+    if (!keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+  const [passed, failed] = summary ? summary.match(/\d+/g).map(Number) : [0, 0];
+  results.push({ name: 'integration', passed, failed: code !== 0 && failed === 0 ? 1 : failed });
+  say(`[vscode-tests] integration: ${passed} passed, ${failed} failed (exit ${code}) at ${secs()}`);
+}
+
+if (only === undefined || only === 'ui') {
+  say('[vscode-tests] UI test in headless Chromium against the real workbench');
+  let outcome;
+  try {
+    outcome = await runUiTest({ log: say, keep, verbose });
+  } catch (error) {
+    say(`[vscode-tests] UI harness error: ${error && error.stack ? error.stack : error}`);
+    outcome = { passed: 0, failed: 1 };
+  }
+  results.push({ name: 'ui', ...outcome });
+  say(`[vscode-tests] ui: ${outcome.passed} passed, ${outcome.failed} failed at ${secs()}`);
+}
+
+const passed = results.reduce((sum, r) => sum + r.passed, 0);
+const failed = results.reduce((sum, r) => sum + r.failed, 0);
+say(`[vscode-tests] done in ${secs()}`);
+say(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

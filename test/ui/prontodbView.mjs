@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// UI test: the ProntoDB view in VS Code's real workbench (code-server 4.100.3, headless Chromium).
+// A data directory is prepared with the CLI first; the extension (this repository, as a development
+// extension) shows it. Opens the activity-bar container, expands database → project → namespace →
+// key, checks labels and descriptions in the DOM, opens a value, and saves
+// test-output/prontodb-view.png.
+//   node test/ui/prontodbView.mjs          (or through test/runVscodeTests.mjs)
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REPO_ROOT, openViewContainer, openWorkbench, screenshot, startCodeServer } from '../vscode/codeServer.mjs';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+/** Data made by the CLI, as a user or an agent would have left it. */
+function prepareData(root) {
+  const env = { PATH: process.env.PATH, HOME: path.join(root, 'home'), PRONTODB_DATA_DIR: path.join(root, 'data') };
+  fs.mkdirSync(env.HOME, { recursive: true });
+  const run = (...args) => {
+    const result = spawnSync(process.execPath, [CLI, '-q', ...args], { env, cwd: root, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`prontodb ${args.join(' ')} failed: ${result.stderr}`);
+  };
+  run('set', 'webapp.config.theme', 'dark');
+  run('set', 'webapp.config.theme__staging', 'light');
+  run('set', 'webapp.config.api_url', 'https://api.example.com/v2');
+  run('set', 'webapp.config.feature_flags', '{"beta": true, "newNav": false}');
+  run('create-cache', 'webapp.sessions', '3600');
+  run('set', 'webapp.sessions.user42', 'eyJhbGciOiJIUzI1NiJ9.session');
+  run('set', 'agent.memory.last_task', 'refactor the parser');
+  run('db', 'create', 'scratch');
+  run('--database', 'scratch', 'set', 'notes.todo.first', 'try ProntoDB');
+  run('cursor', 'set', 'work', 'main');
+  run('cursor', 'set', 'sandbox', 'scratch', '--meta', 'sbx');
+  return env;
+}
+
+/** The side-bar tree row whose label is exactly `label`. */
+function row(page, label) {
+  const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  return page.locator('.part.sidebar .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+}
+
+export async function runUiTest({ log = console.log, keep = false, verbose = false } = {}) {
+  const t0 = Date.now();
+  const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdb-ui-'));
+  let server; let wb; let passed = 0; let failed = 0;
+  const check = async (name, fn) => {
+    try {
+      await fn();
+      passed++;
+      log(`  ✔ ${name} (${secs()})`);
+    } catch (error) {
+      failed++;
+      log(`  ✖ ${name}\n    ${String(error && error.stack || error).split('\n').join('\n    ')}`);
+      if (wb) log(`    screenshot: ${await screenshot(wb.page, 'prontodb-view-failure').catch(() => '-')}`);
+      throw error;
+    }
+  };
+  try {
+    const env = prepareData(root);
+    const workspace = path.join(root, 'workspace');
+    fs.mkdirSync(workspace);
+    fs.writeFileSync(path.join(workspace, 'README.md'), '# a project using ProntoDB\n');
+    server = await startCodeServer({
+      env: { PRONTODB_DATA_DIR: env.PRONTODB_DATA_DIR },
+      settings: { 'window.commandCenter': false },
+      keep,
+      onServerLog: verbose ? (line) => log(`[code-server] ${line}`) : undefined,
+    });
+    // The extension reads cursors under HOME (the CLI's layout): give it the prepared ones.
+    if (fs.existsSync(path.join(env.HOME, '.local'))) fs.cpSync(path.join(env.HOME, '.local'), path.join(server.home, '.local'), { recursive: true, force: true });
+    wb = await openWorkbench(server, {
+      folder: workspace,
+      extensionDevelopmentPath: REPO_ROOT,
+      viewport: { width: 1280, height: 760 },
+      onConsole: verbose ? (m) => log(`[browser] ${m}`) : undefined,
+    });
+    const { page } = wb;
+    log(`  workbench up (${secs()})`);
+
+    await check('the activity bar has a "ProntoDB" entry that opens the container', async () => {
+      await openViewContainer(page, 'ProntoDB', { timeout: 60000 });
+      await page.locator('.part.sidebar .pane-header', { hasText: 'Databases' }).first().waitFor({ timeout: 30000 });
+      await page.locator('.part.sidebar .pane-header', { hasText: 'Cursors' }).first().waitFor({ timeout: 30000 });
+    });
+
+    await check('the Databases view lists the databases, the active one expanded to its projects', async () => {
+      const main = row(page, 'main');
+      await main.waitFor({ timeout: 30000 });
+      assert.match(await main.locator('.label-description').innerText(), /^active · \d+(\.\d)? KB$/);
+      await row(page, 'scratch').waitFor();
+      await row(page, 'webapp').waitFor({ timeout: 15000 });
+      await row(page, 'agent').waitFor();
+      assert.equal(await main.getAttribute('aria-expanded'), 'true');
+    });
+
+    await check('expanding project → namespace shows namespaces (TTL marked) and keys with contexts', async () => {
+      await row(page, 'webapp').click();
+      await row(page, 'config').waitFor({ timeout: 15000 });
+      const sessions = row(page, 'sessions');
+      await sessions.waitFor();
+      assert.equal(await sessions.locator('.label-description').innerText(), 'TTL 1h');
+      await row(page, 'config').click();
+      for (const key of ['api_url', 'feature_flags', 'theme', 'theme__staging']) await row(page, key).waitFor({ timeout: 15000 });
+      assert.equal(await row(page, 'theme__staging').locator('.label-description').innerText(), 'light');
+      assert.equal(await row(page, 'theme').locator('.label-description').innerText(), 'dark');
+      assert.equal(await row(page, 'api_url').locator('.label-description').innerText(), 'https://api.example.com/v2');
+      await sessions.click();
+      const user42 = row(page, 'user42');
+      await user42.waitFor({ timeout: 15000 });
+      assert.match(await user42.locator('.label-description').innerText(), /^expires in (1h|59m)$/);
+    });
+
+    await check('the Cursors view lists the cursors with their databases', async () => {
+      const work = row(page, 'work');
+      await work.waitFor({ timeout: 15000 });
+      assert.equal(await work.locator('.label-description').innerText(), 'main');
+      assert.equal(await row(page, 'sandbox').locator('.label-description').innerText(), 'scratch · meta sbx');
+    });
+
+    await check('clicking a key opens its value in an editor (prontodb: document)', async () => {
+      await row(page, 'feature_flags').click();
+      const tab = page.locator('.tabs-container .tab', { hasText: 'feature_flags' }).first();
+      await tab.waitFor({ timeout: 15000 });
+      await page.locator('.editor-instance .view-lines', { hasText: '"beta": true' }).first().waitFor({ timeout: 15000 });
+    });
+
+    await check('the status bar shows the active database', async () => {
+      const item = page.locator('.part.statusbar .statusbar-item', { hasText: 'main' }).first();
+      await item.waitFor({ timeout: 15000 });
+      assert.match(await item.getAttribute('aria-label') ?? await item.innerText(), /main/);
+    });
+
+    await check('screenshot of the view', async () => {
+      // Widen the side bar (drag its sash) so descriptions show in full.
+      const box = await page.locator('.part.sidebar').boundingBox();
+      if (box) {
+        await page.mouse.move(box.x + box.width - 1, box.y + 300);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width + 120, box.y + 300, { steps: 5 });
+        await page.mouse.up();
+      }
+      await page.mouse.move(900, 500); // away from the activity bar, whose hover would cover the tree
+      await row(page, 'feature_flags').click(); // the selected key stays highlighted
+      await page.waitForTimeout(500);
+      const file = await screenshot(page, 'prontodb-view');
+      assert.ok(fs.statSync(file).size > 10_000);
+      log(`  screenshot: ${path.relative(process.cwd(), file)}`);
+    });
+  } catch (error) {
+    if (!failed) { failed++; log(`  ✖ ${error && error.stack || error}`); }
+  } finally {
+    if (wb) await wb.close();
+    if (server) await server.stop();
+    if (!keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+  return { passed, failed };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const guard = setTimeout(() => { console.log('ui: timeout after 180 s\n0 passed, 1 failed'); process.exit(124); }, 180000);
+  guard.unref();
+  const { passed, failed } = await runUiTest({ verbose: process.argv.includes('--verbose'), keep: process.argv.includes('--keep') });
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
