@@ -602,35 +602,37 @@ export class SqlJsFileStore implements KvStore {
       }
       const remove = this.statement(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`);
       const insert = this.statement(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-      // Only namespaces that already hold rows need the per-row delete; within the import itself the
-      // last entry for an address wins, decided here so empty namespaces take a plain insert.
-      const occupied = new Map<string, boolean>();
-      const isOccupied = (project: string, namespace: string) => {
+      // Namespaces with no rows yet skip the per-row delete: INSERT OR REPLACE settles repeated
+      // addresses with a context, and one statement per namespace afterwards keeps the last of
+      // repeated context-less ones (which a primary key with NULL cannot catch, spec §4.5).
+      const replace = this.statement(db, `INSERT OR REPLACE INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      const emptiness = new Map<string, boolean>();
+      let current: { project: string; namespace: string; empty: boolean } | undefined;
+      const isEmptyNamespace = (project: string, namespace: string): boolean => {
+        if (current?.project === project && current.namespace === namespace) return current.empty;
         const key = `${project}\u0000${namespace}`;
-        let found = occupied.get(key);
-        if (found === undefined) {
-          found = this.rows(db, 'SELECT 1 FROM kv WHERE project = ? AND namespace = ? LIMIT 1', [project, namespace]).length > 0;
-          occupied.set(key, found);
+        let empty = emptiness.get(key);
+        if (empty === undefined) {
+          empty = this.rows(db, 'SELECT 1 FROM kv WHERE project = ? AND namespace = ? LIMIT 1', [project, namespace]).length === 0;
+          emptiness.set(key, empty);
         }
-        return found;
+        current = { project, namespace, empty };
+        return empty;
       };
-      const lastIndexOf = new Map<string, number>();
-      entries.forEach((entry, index) => lastIndexOf.set(`${entry.project}\u0000${entry.namespace}\u0000${entry.key}\u0000${entry.context ?? '\u0001'}`, index));
-      const isLast = (entry: Entry, index: number) => lastIndexOf.get(`${entry.project}\u0000${entry.namespace}\u0000${entry.key}\u0000${entry.context ?? '\u0001'}`) === index;
-      for (const entry of entries) isOccupied(entry.project, entry.namespace);
       const chunk = 5000;
       for (let start = 0; start < entries.length; start += chunk) {
         const end = Math.min(entries.length, start + chunk);
         for (let index = start; index < end; index++) {
           const entry = entries[index]!;
-          if (!isLast(entry, index)) continue;
-          const address = [entry.project, entry.namespace, entry.key, entry.context];
-          if (occupied.get(`${entry.project}\u0000${entry.namespace}`)) remove.run(address);
-          insert.run(
-            options.preserveTimestamps
-              ? [...address, entry.value, entry.createdAt, entry.updatedAt, entry.expiresAt]
-              : [...address, entry.value, now, now, entry.expiresAt],
-          );
+          const row = options.preserveTimestamps
+            ? [entry.project, entry.namespace, entry.key, entry.context, entry.value, entry.createdAt, entry.updatedAt, entry.expiresAt]
+            : [entry.project, entry.namespace, entry.key, entry.context, entry.value, now, now, entry.expiresAt];
+          if (isEmptyNamespace(entry.project, entry.namespace)) {
+            replace.run(row);
+          } else {
+            remove.run([entry.project, entry.namespace, entry.key, entry.context]);
+            insert.run(row);
+          }
         }
         if (end < entries.length) {
           options.onProgress?.(end / entries.length, `Imported ${end} of ${entries.length}`);
@@ -638,6 +640,16 @@ export class SqlJsFileStore implements KvStore {
           await new Promise((resolve) => setImmediate(resolve));
           throwIfCancelled(options.signal);
         }
+      }
+      for (const [key, empty] of emptiness) {
+        if (!empty) continue;
+        const [project, namespace] = key.split('\u0000');
+        this.run(
+          db,
+          `DELETE FROM kv WHERE project = ?1 AND namespace = ?2 AND context IS NULL AND rowid NOT IN
+             (SELECT max(rowid) FROM kv WHERE project = ?1 AND namespace = ?2 AND context IS NULL GROUP BY key)`,
+          [project, namespace],
+        );
       }
       options.onProgress?.(1, `Imported ${entries.length} entries`);
       return entries.length;

@@ -290,6 +290,26 @@ describe('SqlJsFileStore', () => {
       assert.deepEqual(origins, ['external']);
     });
 
+    it('imports repeated addresses as one row each, the last one winning, in new and used namespaces', async () => {
+      const store = openStore();
+      await store.set(at('p', 'used', 'k'), 'old');
+      const entry = (namespace: string, key: string, context: string | null, value: string) => ({ ...at('p', namespace, key, context), value, createdAt: 1, updatedAt: 1, expiresAt: null });
+      const entries = ['fresh', 'used'].flatMap((namespace) => [
+        entry(namespace, 'k', null, 'first'),
+        entry(namespace, 'k', 'ctx', 'first'),
+        entry(namespace, 'other', null, 'x'),
+        entry(namespace, 'k', null, 'last'),
+        entry(namespace, 'k', 'ctx', 'last'),
+      ]);
+      await store.importEntries(entries, []);
+      for (const namespace of ['fresh', 'used']) {
+        assert.deepEqual(
+          rowsOnDisk(`namespace = '${namespace}'`).map((row) => `${row[2]}${row[3] === null ? '' : `__${row[3]}`}=${row[4]}`).sort(),
+          ['k=last', 'k__ctx=last', 'other=x'],
+        );
+      }
+    });
+
     it('imports all or nothing: a cancelled import writes nothing', async () => {
       const store = openStore();
       await store.set(at('p', 'n', 'k'), 'before');
