@@ -530,6 +530,44 @@ const cases = {
   },
 
   /** 6. Memory with a large database open: RSS and heap figures around open + one get (+ one set). */
+  /**
+   * What the Databases view runs when a user expands each level: projects, namespaces, and the first
+   * page of keys (200) plus the next page; on a namespace of a million keys and on one of a hundred.
+   */
+  async tree({ file, reps = 15 }) {
+    const core = await loadCore();
+    const store = new core.SqlJsFileStore(file, core.sql);
+    const session = sessionFor(core.Session, store);
+    const t0 = nowMs();
+    await session.projects();
+    const loadMs = nowMs() - t0;
+    const time = async (fn) => {
+      const runs = [];
+      for (let i = 0; i < reps; i++) {
+        const t = nowMs();
+        await fn();
+        runs.push(nowMs() - t);
+      }
+      return median(runs);
+    };
+    const firstPage = (project, namespace) => () => session.page({ project, namespace, limit: 200 });
+    const big = await session.page({ project: 'big', namespace: 'huge', limit: 200 });
+    const result = {
+      loadMs,
+      projectsMs: await time(() => session.projects()),
+      namespacesBigMs: await time(() => session.namespaces('big')),
+      namespacesSmallMs: await time(() => session.namespaces('small')),
+      expandBigMs: await time(firstPage('big', 'huge')),
+      expandSmallMs: await time(firstPage('small', 'tiny')),
+      loadMoreBigMs: await time(() => session.page({ project: 'big', namespace: 'huge', after: big.next, limit: 200 })),
+      deepPageBigMs: await time(() => session.page({ project: 'big', namespace: 'huge', after: { key: 'key0900000', context: null }, limit: 200 })),
+      projects: await session.projects(),
+      bigFirstPage: (await session.page({ project: 'big', namespace: 'huge', limit: 200 })).entries.length,
+    };
+    await store.close();
+    report(result);
+  },
+
   async memory({ file, keys, mode = 'ours' }) {
     const gc = globalThis.gc ?? (() => undefined);
     const snap = () => {

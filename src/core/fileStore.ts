@@ -292,6 +292,9 @@ export class SqlJsFileStore implements KvStore {
       }
     }
     if (query.after) {
+      // The plain bound lets SQLite seek in the primary-key index; the OR alone would scan from the start.
+      clauses.push('key >= ?');
+      params.push(query.after.key);
       if (query.after.context === null) {
         clauses.push('(key > ? OR (key = ? AND context IS NOT NULL))');
         params.push(query.after.key, query.after.key);
@@ -319,11 +322,23 @@ export class SqlJsFileStore implements KvStore {
     });
   }
 
+  /**
+   * Distinct projects by hopping along the primary-key index (one probe per project), so a
+   * database of a million keys lists its projects as fast as one of a hundred; each candidate then
+   * needs one live row. TTL namespaces count even while empty.
+   */
   projects(): Promise<string[]> {
     return this.read((db, now) =>
-      this.rows(db, `SELECT project FROM kv WHERE ${LIVE} UNION SELECT project FROM sys_namespaces WHERE is_ttl = 1 ORDER BY 1`, [now]).map(
-        (row) => row[0] as string,
-      ),
+      this.rows(
+        db,
+        `WITH RECURSIVE hop(project) AS (
+           SELECT min(project) FROM kv
+           UNION ALL SELECT (SELECT min(project) FROM kv WHERE project > hop.project) FROM hop WHERE hop.project IS NOT NULL)
+         SELECT project FROM hop WHERE project IS NOT NULL
+           AND EXISTS (SELECT 1 FROM kv WHERE kv.project = hop.project AND ${LIVE})
+         UNION SELECT project FROM sys_namespaces WHERE is_ttl = 1 ORDER BY 1`,
+        [now],
+      ).map((row) => row[0] as string),
     );
   }
 
@@ -331,8 +346,13 @@ export class SqlJsFileStore implements KvStore {
     return this.read((db, now) =>
       this.rows(
         db,
-        `SELECT namespace FROM kv WHERE project = ? AND ${LIVE} UNION SELECT namespace FROM sys_namespaces WHERE project = ? AND is_ttl = 1 ORDER BY 1`,
-        [project, now, project],
+        `WITH RECURSIVE hop(namespace) AS (
+           SELECT min(namespace) FROM kv WHERE project = ?1
+           UNION ALL SELECT (SELECT min(namespace) FROM kv WHERE project = ?1 AND namespace > hop.namespace) FROM hop WHERE hop.namespace IS NOT NULL)
+         SELECT namespace FROM hop WHERE namespace IS NOT NULL
+           AND EXISTS (SELECT 1 FROM kv WHERE kv.project = ?1 AND kv.namespace = hop.namespace AND (expires_at IS NULL OR expires_at > ?2))
+         UNION SELECT namespace FROM sys_namespaces WHERE project = ?1 AND is_ttl = 1 ORDER BY 1`,
+        [project, now],
       ).map((row) => row[0] as string),
     );
   }
