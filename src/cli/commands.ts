@@ -41,7 +41,7 @@ async function openSession(context: Context): Promise<Session> {
     project: options.project,
     namespace: options.namespace,
   });
-  const warnings = [session.target.notice, (session.store as { staleReadWarning?: string }).staleReadWarning];
+  const warnings = [session.target.notice, session.store.staleReadWarning];
   for (const warning of warnings) if (warning && !options.quiet) context.io.err(`warning: ${warning}`);
   return session;
 }

@@ -50,6 +50,11 @@ export interface ProntoOptions {
   cwd?: string;
   layout?: Layout;
   store?: FileStoreOptions;
+  /**
+   * Opens the store behind a database location. The default keeps each database in its SQLite file
+   * through sql.js; another engine (a server for teams that outgrow one machine) plugs in here.
+   */
+  openStore?: (location: string) => Promise<KvStore>;
 }
 
 /**
@@ -61,7 +66,7 @@ export class ProntoDB {
   readonly layout: Layout;
   readonly cursors: CursorRegistry;
   readonly cwd: string;
-  private readonly stores = new Map<string, Promise<SqlJsFileStore>>();
+  private readonly stores = new Map<string, Promise<KvStore>>();
 
   constructor(private readonly options: ProntoOptions = {}) {
     this.layout = options.layout ?? layoutFromEnv(options.env ?? process.env);
@@ -140,11 +145,11 @@ export class ProntoDB {
   // ---- stores ----------------------------------------------------------------------------------
 
   /** One store per database file per process, reused. */
-  store(file: string): Promise<SqlJsFileStore> {
+  store(file: string): Promise<KvStore> {
     const key = path.resolve(file);
     let store = this.stores.get(key);
     if (!store) {
-      store = loadSqlJs().then((sql) => new SqlJsFileStore(key, sql, this.options.store));
+      store = this.options.openStore ? this.options.openStore(key) : loadSqlJs().then((sql) => new SqlJsFileStore(key, sql, this.options.store));
       this.stores.set(key, store);
     }
     return store;

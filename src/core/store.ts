@@ -38,6 +38,8 @@ export interface ChangeEvent {
 export interface KvStore {
   /** Where the data lives: a file path for the file store. */
   readonly location: string;
+  /** Set while reads may miss changes another program has not made visible yet (shown as a warning). */
+  readonly staleReadWarning?: string;
   /** Makes sure the database exists on disk with ProntoDB's schema. */
   initialize(): Promise<void>;
   get(address: Address): Promise<Entry | undefined>;

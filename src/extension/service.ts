@@ -210,7 +210,7 @@ export class ProntoService implements vscode.Disposable {
     }
     const session = await this.pronto.open(target);
     this.watch(session);
-    const warning = (session.store as { staleReadWarning?: string }).staleReadWarning;
+    const warning = session.store.staleReadWarning;
     if (warning) this.warnOnce(`wal:${warning}`, warning);
     return session;
   }

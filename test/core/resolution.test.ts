@@ -169,6 +169,23 @@ describe('cursors and resolution', () => {
     assert.equal((await plain.get('app.config.debug'))?.value, 'plain');
   });
 
+  it('opens each database through the store factory once per process, so another engine can plug in', async () => {
+    const opened: string[] = [];
+    const { SqlJsFileStore } = await import('../../src/core/fileStore');
+    const { loadSqlJs } = await import('../../src/core/sqljs');
+    const sql = await loadSqlJs();
+    const pronto = temp.pronto({
+      openStore: async (location) => {
+        opened.push(location);
+        return new SqlJsFileStore(location, sql);
+      },
+    });
+    await (await pronto.open({ database: 'one' })).set('k', 'v');
+    assert.equal((await (await pronto.open({ database: 'one' })).get('k'))?.value, 'v');
+    await (await pronto.open({ database: 'two' })).get('k');
+    assert.deepEqual(opened.map((file) => path.basename(file)), ['pronto.one.prdb', 'pronto.two.prdb']);
+  });
+
   it('creates, lists and deletes databases', async () => {
     const pronto = temp.pronto();
     await pronto.createDatabase('alpha');
