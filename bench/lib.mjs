@@ -44,29 +44,8 @@ export function sessionFor(Session, store) {
 
 // ---- data set ------------------------------------------------------------------------------------
 
-/** The DDL of src/core/schema.ts (the Rust CLI's), copied so the baseline file is identical. */
-export const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS kv (
-    project    TEXT NOT NULL,
-    namespace  TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    context    TEXT,
-    value      TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    expires_at INTEGER,
-    PRIMARY KEY (project, namespace, key, context)
-);
-CREATE TABLE IF NOT EXISTS sys_namespaces (
-    project     TEXT NOT NULL,
-    namespace   TEXT NOT NULL,
-    is_ttl      BOOLEAN NOT NULL DEFAULT 0,
-    default_ttl INTEGER,
-    created_at  INTEGER NOT NULL,
-    PRIMARY KEY (project, namespace)
-);
-CREATE INDEX IF NOT EXISTS idx_kv_expiry ON kv(expires_at) WHERE expires_at IS NOT NULL;
-`;
+/** The core's own DDL (the Rust CLI's), so the baseline file is identical. run.mjs compiles out/ first. */
+export const { SCHEMA_SQL } = requireFromRoot(path.join(ROOT, 'out', 'src', 'core', 'schema.js'));
 
 export const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
 export const SAME_ADDRESS = 'project = ? AND namespace = ? AND key = ? AND context IS ?';
