@@ -2,10 +2,12 @@
 // Runs ProntoDB's tests inside a real VS Code (code-server 4.100.3 = VS Code 1.100.3, headless Chromium):
 //   1. the integration suite (out/test/integration, mocha) in the real extension host, against the
 //      real extension (extensionDevelopmentPath = this repository: package.json main = dist/extension.js);
-//   2. the UI test (test/ui/prontodbView.mjs) against the real workbench.
-// Prints one closing line `N passed, N failed` summing both; exits 1 on any failure.
+//   2. the UI test (test/ui/prontodbView.mjs) against the real workbench;
+//   3. the packaged-extension smoke test (test/ui/packagedExtension.mjs): a production .vsix built in a
+//      temp folder, installed into code-server, its view and status bar checked in the workbench.
+// Prints one closing line `N passed, N failed` summing all three; exits 1 on any failure.
 //
-//   node esbuild.config.mjs && npx tsc -p . && node test/runVscodeTests.mjs [--only integration|ui]
+//   node esbuild.config.mjs && npx tsc -p . && node test/runVscodeTests.mjs [--only integration|ui|packaged]
 //        [--grep TEXT] [--verbose] [--keep]
 // Needs the harness installed once: bash test/vscode/install.sh
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, SUMMARY_LINE, runTestsInExtensionHost } from './vscode/codeServer.mjs';
 import { runUiTest } from './ui/prontodbView.mjs';
+import { runPackagedTest } from './ui/packagedExtension.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -88,6 +91,19 @@ if (only === undefined || only === 'ui') {
   }
   results.push({ name: 'ui', ...outcome });
   say(`[vscode-tests] ui: ${outcome.passed} passed, ${outcome.failed} failed at ${secs()}`);
+}
+
+if (only === undefined || only === 'packaged') {
+  say('[vscode-tests] packaged extension: .vsix built in a temp folder, installed into code-server, checked in the workbench');
+  let outcome;
+  try {
+    outcome = await runPackagedTest({ log: say, keep, verbose });
+  } catch (error) {
+    say(`[vscode-tests] packaged-extension harness error: ${error && error.stack ? error.stack : error}`);
+    outcome = { passed: 0, failed: 1 };
+  }
+  results.push({ name: 'packaged', ...outcome });
+  say(`[vscode-tests] packaged: ${outcome.passed} passed, ${outcome.failed} failed at ${secs()}`);
 }
 
 const passed = results.reduce((sum, r) => sum + r.passed, 0);
