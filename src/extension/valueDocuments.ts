@@ -73,7 +73,7 @@ function modificationTime(updatedAt: number, value: string): number {
 export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   private readonly encoder = new TextEncoder();
   /** Per URI: the value and mtime last reported, so a changed value never reports an older mtime. */
   private readonly stamps = new Map<string, { value: string; mtime: number }>();
@@ -81,16 +81,21 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   private readonly loaded = new Map<string, string>();
 
   constructor(private readonly service: ProntoService) {
-    // A database changed (here or in another process): open values of it may be stale now.
-    this.subscription = service.onDidChangeData(({ file }) => {
-      const events = vscode.workspace.textDocuments
-        .filter((document) => document.uri.scheme === VALUE_SCHEME)
-        .filter((document) => {
-          return this.service.fileOf(parseValueUri(document.uri).ref) === file;
-        })
-        .map((document) => ({ type: vscode.FileChangeType.Changed, uri: document.uri }));
-      if (events.length > 0) this.changed.fire(events);
-    });
+    this.subscriptions = [
+      // A database changed (here or in another process): open values of it may be stale now.
+      service.onDidChangeData(({ file }) => {
+        const events = vscode.workspace.textDocuments
+          .filter((document) => document.uri.scheme === VALUE_SCHEME && this.service.fileOf(parseValueUri(document.uri).ref) === file)
+          .map((document) => ({ type: vscode.FileChangeType.Changed, uri: document.uri }));
+        if (events.length > 0) this.changed.fire(events);
+      }),
+      // What was read for a document is only needed while it is open.
+      vscode.workspace.onDidCloseTextDocument((document) => {
+        if (document.uri.scheme !== VALUE_SCHEME) return;
+        this.stamps.delete(document.uri.toString());
+        this.loaded.delete(document.uri.toString());
+      }),
+    ];
   }
 
   watch(): vscode.Disposable {
@@ -170,7 +175,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();
   }
 }

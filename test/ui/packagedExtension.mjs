@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, WORKBENCH_NOISE, openViewContainer, openWorkbench, screenshot, startCodeServer } from '../vscode/codeServer.mjs';
+import { checkRunner } from './checks.mjs';
 
 const VSCE = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
 const MAX_VSIX_BYTES = 2 * 1024 * 1024;
@@ -114,20 +115,13 @@ function extensionLogs(dir) {
 }
 
 export async function runPackagedTest({ log = console.log, keep = false, verbose = false } = {}) {
-  const t0 = Date.now();
-  const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   // Short path: VS Code puts unix sockets under TMPDIR-derived paths (108-byte limit).
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdb-pkg-'));
   const workbenchLog = [];
-  let server; let wb; let vsix; let installed; let passed = 0; let failed = 0;
-  const check = async (name, fn) => {
-    try {
-      await fn();
-      passed++;
-      log(`  ✔ ${name} (${secs()})`);
-    } catch (error) {
-      failed++;
-      log(`  ✖ ${name}\n    ${String(error && error.stack || error).split('\n').join('\n    ')}`);
+  let server; let wb; let vsix; let installed;
+  const { check, counts, secs } = checkRunner({
+    log,
+    onFailure: async () => {
       if (wb) log(`    screenshot: ${await screenshot(wb.page, 'packaged-extension-failure').catch(() => '-')}`);
       if (workbenchLog.length) log(`    workbench warnings/errors:\n      ${workbenchLog.slice(-20).join('\n      ')}`);
       if (server) {
@@ -135,9 +129,8 @@ export async function runPackagedTest({ log = console.log, keep = false, verbose
           log(`    ${path.relative(server.baseDir, file)}:\n      ${fs.readFileSync(file, 'utf8').trim().split('\n').slice(-20).join('\n      ')}`);
         }
       }
-      throw error;
-    }
-  };
+    },
+  });
   try {
     await check('vsce packages the production build into a .vsix under 2 MB', async () => {
       vsix = packageVsix(root);
@@ -220,14 +213,14 @@ export async function runPackagedTest({ log = console.log, keep = false, verbose
       assert.match(text, new RegExp(`\\b${DATABASE}\\b`));
     });
   } catch (error) {
-    if (!failed) { failed++; log(`  ✖ ${error && error.stack || error}`); }
+    if (!counts.failed) { counts.failed++; log(`  ✖ ${error && error.stack || error}`); }
   } finally {
     if (wb) await wb.close();
     if (server) await server.stop();
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
     else log(`  kept ${root}`);
   }
-  return { passed, failed };
+  return { ...counts };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, openViewContainer, openWorkbench, screenshot, startCodeServer } from '../vscode/codeServer.mjs';
+import { checkRunner } from './checks.mjs';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -44,22 +45,14 @@ function row(page, label) {
 }
 
 export async function runUiTest({ log = console.log, keep = false, verbose = false } = {}) {
-  const t0 = Date.now();
-  const secs = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdb-ui-'));
-  let server; let wb; let passed = 0; let failed = 0;
-  const check = async (name, fn) => {
-    try {
-      await fn();
-      passed++;
-      log(`  ✔ ${name} (${secs()})`);
-    } catch (error) {
-      failed++;
-      log(`  ✖ ${name}\n    ${String(error && error.stack || error).split('\n').join('\n    ')}`);
+  let server; let wb;
+  const { check, counts, secs } = checkRunner({
+    log,
+    onFailure: async () => {
       if (wb) log(`    screenshot: ${await screenshot(wb.page, 'prontodb-view-failure').catch(() => '-')}`);
-      throw error;
-    }
-  };
+    },
+  });
   try {
     const env = prepareData(root);
     const workspace = path.join(root, 'workspace');
@@ -152,13 +145,13 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
       log(`  screenshot: ${path.relative(process.cwd(), file)}`);
     });
   } catch (error) {
-    if (!failed) { failed++; log(`  ✖ ${error && error.stack || error}`); }
+    if (!counts.failed) { counts.failed++; log(`  ✖ ${error && error.stack || error}`); }
   } finally {
     if (wb) await wb.close();
     if (server) await server.stop();
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }
-  return { passed, failed };
+  return { ...counts };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,0 +1,25 @@
+// Named checks for the workbench scripts, printed like mocha's spec reporter and counted for the
+// closing `N passed, N failed` line. A failing check stops its script (later checks build on it).
+
+/**
+ * @param {{ log: (text: string) => void, onFailure?: (error: unknown) => Promise<void> }} options
+ *   onFailure adds diagnostics (screenshot, logs) before the error propagates.
+ */
+export function checkRunner({ log, onFailure }) {
+  const started = Date.now();
+  const counts = { passed: 0, failed: 0 };
+  const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const check = async (name, fn) => {
+    try {
+      await fn();
+      counts.passed++;
+      log(`  ✔ ${name} (${secs()})`);
+    } catch (error) {
+      counts.failed++;
+      log(`  ✖ ${name}\n    ${String((error && error.stack) || error).split('\n').join('\n    ')}`);
+      await onFailure?.(error);
+      throw error;
+    }
+  };
+  return { check, counts, secs };
+}
