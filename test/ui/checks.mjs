@@ -23,3 +23,15 @@ export function checkRunner({ log, onFailure }) {
   };
   return { check, counts, secs };
 }
+
+/** Lets a workbench script run on its own: a time limit, the closing line, the exit code. */
+export async function runStandalone(name, run) {
+  const guard = setTimeout(() => {
+    console.log(`${name}: timeout after 180 s\n0 passed, 1 failed`);
+    process.exit(124);
+  }, 180_000);
+  guard.unref();
+  const { passed, failed } = await run({ verbose: process.argv.includes('--verbose'), keep: process.argv.includes('--keep') });
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}

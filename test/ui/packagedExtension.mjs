@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, WORKBENCH_NOISE, openViewContainer, openWorkbench, screenshot, startCodeServer } from '../vscode/codeServer.mjs';
-import { checkRunner } from './checks.mjs';
+import { checkRunner, runStandalone } from './checks.mjs';
 
 const VSCE = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
 const MAX_VSIX_BYTES = 2 * 1024 * 1024;
@@ -223,10 +223,4 @@ export async function runPackagedTest({ log = console.log, keep = false, verbose
   return { ...counts };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const guard = setTimeout(() => { console.log('packaged: timeout after 180 s\n0 passed, 1 failed'); process.exit(124); }, 180000);
-  guard.unref();
-  const { passed, failed } = await runPackagedTest({ verbose: process.argv.includes('--verbose'), keep: process.argv.includes('--keep') });
-  console.log(`\n${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runStandalone('packaged', runPackagedTest);

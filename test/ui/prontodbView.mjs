@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, openViewContainer, openWorkbench, screenshot, startCodeServer } from '../vscode/codeServer.mjs';
-import { checkRunner } from './checks.mjs';
+import { checkRunner, runStandalone } from './checks.mjs';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -154,10 +154,4 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
   return { ...counts };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const guard = setTimeout(() => { console.log('ui: timeout after 180 s\n0 passed, 1 failed'); process.exit(124); }, 180000);
-  guard.unref();
-  const { passed, failed } = await runUiTest({ verbose: process.argv.includes('--verbose'), keep: process.argv.includes('--keep') });
-  console.log(`\n${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runStandalone('ui', runUiTest);
