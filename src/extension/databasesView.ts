@@ -13,7 +13,7 @@ export interface DatabaseRef {
 }
 
 export type DatabasesNode =
-  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number }
+  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number; location: string }
   | { kind: 'project'; ref: DatabaseRef; project: string }
   | { kind: 'namespace'; ref: DatabaseRef; project: string; namespace: string; ttl?: number }
   | { kind: 'key'; ref: DatabaseRef; entry: Entry }
@@ -127,7 +127,7 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         item.id = nodeId(node);
         item.iconPath = new vscode.ThemeIcon('database', node.active ? new vscode.ThemeColor('charts.green') : undefined);
         item.description = [node.active ? 'active' : undefined, node.size === undefined ? undefined : formatSize(node.size)].filter(Boolean).join(' · ');
-        item.tooltip = node.ref.file ?? this.service.pronto.listDatabases().find((db) => db.name === node.ref.database)?.file;
+        item.tooltip = node.location;
         item.contextValue = node.active ? 'activeDatabase' : 'database';
         return item;
       }
@@ -234,11 +234,12 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
       ref: { database: db.name },
       active: path.resolve(db.file) === path.resolve(target.file),
       size: db.size,
+      location: db.file,
     }));
     if (!nodes.some((node) => node.kind === 'database' && node.active)) {
       // The active target is a file outside the data directory (a cursor or .prontodb path), or not created yet.
       const label = target.databaseName ?? target.cursor?.name ?? path.basename(target.file);
-      nodes.unshift({ kind: 'database', ref: target.databaseName ? { database: label } : { database: label, file: target.file }, active: true });
+      nodes.unshift({ kind: 'database', ref: target.databaseName ? { database: label } : { database: label, file: target.file }, active: true, location: target.file });
     }
     void vscode.commands.executeCommand('setContext', 'prontodb.hasDatabases', databases.length > 0);
     return nodes;

@@ -203,9 +203,12 @@ export class ProntoService implements vscode.Disposable {
    * one database: by name, or by file for the active target outside the data directory.
    */
   async session(ref?: { database: string; file?: string }): Promise<Session> {
-    let target = this.target();
-    if (ref) {
-      const base = ref.file ? target : this.resolve({ database: ref.database, user: this.user }, undefined);
+    // Resolving the active target reads cursor files: only do it when the reference needs it.
+    let target: ResolvedTarget;
+    if (!ref) {
+      target = this.target();
+    } else {
+      const base = ref.file ? this.target() : this.resolve({ database: ref.database, user: this.user }, undefined);
       target = { ...base, file: ref.file ?? base.file, cursor: undefined, metaContext: null, defaultProject: null, defaultNamespace: null };
     }
     const session = await this.pronto.open(target);
