@@ -65,9 +65,10 @@ export function expectArgs(invocation: Invocation, min: number, max: number, usa
   return args;
 }
 
-export function wholeNumber(name: string, text: string, { min = 0 } = {}): number {
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min) {
-    throw usageError(`${name} '${text}' must be a whole number${min > 0 ? ` of at least ${min}` : ''}`);
+export function wholeNumber(name: string, text: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min || Number(text) > max) {
+    const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : '';
+    throw usageError(`${name} '${text}' must be a whole number${range}`);
   }
   return Number(text);
 }

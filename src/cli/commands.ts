@@ -1,18 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { displayKey } from '../core/address';
+import { displayKey, MAX_TTL_SECONDS, printableName } from '../core/address';
 import { createBackup, defaultBackupDirectory, listBackups, restoreBackup, rotateBackups } from '../core/backup';
 import { DEFAULT_USER } from '../core/cursors';
-import { ProntoError, usageError } from '../core/errors';
+import { writeFileAtomically } from '../core/atomicFile';
+import { fsError, ProntoError, usageError } from '../core/errors';
 import type { ProntoDB, ResolvedTarget, Selection, Session } from '../core/pronto';
-import { formatFromFileName, parseDocument, serializeDocument, type TransferFormat } from '../core/transfer';
+import { decodeUtf8, formatFromFileName, parseDocument, serializeDocument, type TransferFormat } from '../core/transfer';
 import { allowOnly, expectArgs, type Invocation, wholeNumber } from './args';
 import { COMMAND_HELP } from './help';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  readStdin(): Promise<string>;
+  /** Standard input as the bytes that arrived. */
+  readStdin(): Promise<Buffer>;
   env: Record<string, string | undefined>;
 }
 
@@ -69,9 +71,9 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     const [address, given] = options.stdin
       ? [expectArgs(context.invocation, 1, 1, 'set <address> --stdin')[0]!, undefined]
       : expectArgs(context.invocation, 2, 2, 'set <address> <value> [--ttl SECONDS]');
-    const value = given ?? (await context.io.readStdin());
+    const value = given ?? decodeUtf8(await context.io.readStdin(), 'Standard input');
     const session = await openSession(context);
-    const ttlSeconds = options.ttl === undefined ? undefined : wholeNumber('TTL', options.ttl);
+    const ttlSeconds = options.ttl === undefined ? undefined : wholeNumber('TTL', options.ttl, { max: MAX_TTL_SECONDS });
     await session.set(address!, value, { ttlSeconds });
     return 0;
   },
@@ -96,7 +98,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     allowOnly(context.invocation, []);
     const [pathText] = expectArgs(context.invocation, 0, 1, 'keys [path]');
     const entries = await (await openSession(context)).listPath(pathText);
-    context.io.out(entries.map((entry) => `${displayKey(entry)}\n`).join(''));
+    context.io.out(entries.map((entry) => `${printableName(displayKey(entry))}\n`).join(''));
     return 0;
   },
 
@@ -104,14 +106,14 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     allowOnly(context.invocation, []);
     const [pathText] = expectArgs(context.invocation, 0, 1, 'scan [path]');
     const entries = await (await openSession(context)).listPath(pathText);
-    context.io.out(entries.map((entry) => `${displayKey(entry)}=${entry.value}\n`).join(''));
+    context.io.out(entries.map((entry) => `${printableName(displayKey(entry))}=${entry.value}\n`).join(''));
     return 0;
   },
 
   async projects(context) {
     allowOnly(context.invocation, []);
     expectArgs(context.invocation, 0, 0, 'projects');
-    context.io.out((await (await openSession(context)).projects()).map((project) => `${project}\n`).join(''));
+    context.io.out((await (await openSession(context)).projects()).map((project) => `${printableName(project)}\n`).join(''));
     return 0;
   },
 
@@ -120,7 +122,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     const [positional] = expectArgs(context.invocation, 0, 1, 'namespaces <project>');
     const project = positional ?? context.invocation.options.project;
     if (!project) throw usageError('namespaces requires a project: prontodb namespaces <project>');
-    context.io.out((await (await openSession(context)).namespaces(project)).map((ns) => `${ns}\n`).join(''));
+    context.io.out((await (await openSession(context)).namespaces(project)).map((ns) => `${printableName(ns)}\n`).join(''));
     return 0;
   },
 
@@ -131,7 +133,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     const delimiter = context.invocation.options['ns-delim'] ?? '.';
     const lines: string[] = [];
     for (const project of await session.projects()) {
-      for (const namespace of await session.namespaces(project)) lines.push(`${project}${delimiter}${namespace}\n`);
+      for (const namespace of await session.namespaces(project)) lines.push(`${printableName(project)}${delimiter}${printableName(namespace)}\n`);
     }
     context.io.out(lines.join(''));
     return 0;
@@ -140,7 +142,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
   async 'create-cache'(context) {
     allowOnly(context.invocation, []);
     const [namespacePath, seconds] = expectArgs(context.invocation, 2, 2, 'create-cache <project.namespace> <seconds>');
-    await (await openSession(context)).createCache(namespacePath!, wholeNumber('Timeout', seconds!, { min: 1 }));
+    await (await openSession(context)).createCache(namespacePath!, wholeNumber('Timeout', seconds!, { min: 1, max: MAX_TTL_SECONDS }));
     return 0;
   },
 
@@ -222,8 +224,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
       }
       case 'use': {
         const [name] = expectArgs({ ...invocation, args: rest }, 1, 1, 'cursor use <name>');
-        await pronto.cursors.select(user, name!);
-        status(context, `Selected '${name}' for user '${user}'`);
+        await selectAndExplain(context, user, name!);
         return 0;
       }
       case 'delete': {
@@ -250,8 +251,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
       default: {
         // The Rust CLI's bare form: `cursor <name>` selects it.
         expectArgs(invocation, 1, 1, 'cursor <name>');
-        await pronto.cursors.select(user, action);
-        status(context, `Selected '${action}' for user '${user}'`);
+        await selectAndExplain(context, user, action);
         return 0;
       }
     }
@@ -296,7 +296,7 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     const document = await session.exportEntries(scope);
     const text = serializeDocument(document, format, { database: session.target.databaseName, exportedAt: new Date() });
     if (options.output) {
-      fs.writeFileSync(options.output, text);
+      await writeExport(path.resolve(options.output), text);
       status(context, `Exported ${document.entries.length} entries to ${options.output}`);
     } else {
       context.io.out(text);
@@ -310,12 +310,14 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
     const { options } = context.invocation;
     const fromStdin = file === '-';
     const format = transferFormat(options.format, fromStdin ? undefined : file);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = fromStdin ? await context.io.readStdin() : fs.readFileSync(file!, 'utf8');
+      // A pipe (`import <(generate)`) is a fine source here: it is read once, to its end.
+      bytes = fromStdin ? await context.io.readStdin() : fs.readFileSync(file!);
     } catch (error) {
-      throw new ProntoError('not-found', `Cannot read ${file}: ${(error as Error).message}`);
+      throw fsError(error, `Cannot read ${file}`);
     }
+    const text = decodeUtf8(bytes, fromStdin ? 'Standard input' : file!);
     const document = parseDocument(text, format, fromStdin ? 'standard input' : file);
     const session = await openSession(context);
     const count = await session.importEntries(document.entries, document.ttlNamespaces, { preserveTimestamps: options['preserve-timestamps'] });
@@ -330,6 +332,72 @@ const handlers: Record<string, (context: Context) => Promise<ExitCode>> = {
   },
 };
 handlers.ls = handlers.scan!;
+
+/**
+ * Replaces the export file atomically (temp file beside it, fsync, rename), so a full disk or a
+ * crash leaves the previous export whole. The folder must exist: a typo is not silently created.
+ * A symbolic link is written through to its target; anything else that is not a regular file
+ * (a FIFO, a device, a directory) is refused rather than replaced.
+ */
+async function writeExport(output: string, text: string): Promise<void> {
+  let target = output;
+  const existing = fs.lstatSync(output, { throwIfNoEntry: false });
+  if (existing?.isSymbolicLink()) {
+    try {
+      target = fs.realpathSync(output);
+    } catch (error) {
+      throw fsError(error, `Cannot export to ${output}: it is a symbolic link that does not lead to a file`);
+    }
+  }
+  const stat = existing?.isSymbolicLink() ? fs.statSync(target, { throwIfNoEntry: false }) : existing;
+  if (stat && !stat.isFile()) throw usageError(`Cannot export to ${output}: it exists and is not a regular file`);
+  const directory = path.dirname(target);
+  const folder = fs.statSync(directory, { throwIfNoEntry: false });
+  if (!folder) throw new ProntoError('not-found', `Cannot export to ${output}: folder ${directory} does not exist`);
+  if (!folder.isDirectory()) throw usageError(`Cannot export to ${output}: ${directory} is not a folder`);
+  await writeFileAtomically(target, Buffer.from(text, 'utf8'), stat ? stat.mode & 0o777 : undefined);
+}
+
+/**
+ * Saves the selection, then checks what commands run here would actually use: a flag, a PRONTODB_*
+ * variable or a `.prontodb` outranks a selection, and saying "Selected" without saying so misleads.
+ * The selection is saved either way (exit 0); the note goes to stderr even with --quiet.
+ */
+async function selectAndExplain(context: Context, user: string, name: string): Promise<void> {
+  await context.pronto.cursors.select(user, name);
+  status(context, `Selected '${name}' for user '${user}'`);
+  let target: ResolvedTarget;
+  try {
+    target = context.pronto.resolve(selectionOf(context));
+  } catch (error) {
+    context.io.err(`note: the selection is saved, but commands run here fail: ${(error as Error).message}`);
+    return;
+  }
+  const outranking = outrankingSource(context, target);
+  if (outranking === undefined) return;
+  context.io.err(
+    `note: ${outranking} outranks the selection here, so commands run here still use ${target.file}; ` +
+      `'${name}' applies where nothing outranks it`,
+  );
+}
+
+/** What, above the selection in the resolution order, chose `target`; undefined if nothing did. */
+function outrankingSource({ invocation, io }: Context, target: ResolvedTarget): string | undefined {
+  const { options } = invocation;
+  const fromEnv = (variable: string) => `${variable}=${io.env[variable]} in the environment`;
+  switch (target.origin) {
+    case 'database':
+      return options.database !== undefined ? `the --database flag` : fromEnv('PRONTODB_DATABASE');
+    case 'database-path':
+      return fromEnv('PRONTODB_DATABASE_PATH');
+    case 'cursor':
+      return options.cursor !== undefined ? `the --cursor flag` : fromEnv('PRONTODB_CURSOR');
+    case 'workdir':
+      return `${target.workdir!.file}`;
+    default:
+      return undefined;
+  }
+}
 
 function transferFormat(explicit: string | undefined, fileName: string | undefined): TransferFormat {
   if (explicit !== undefined) {

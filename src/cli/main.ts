@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import { isProntoError } from '../core/errors';
+import { describeErrno, errnoCode, isProntoError } from '../core/errors';
 import { ProntoDB } from '../core/pronto';
 import { configureSqlJs } from '../core/sqljs';
 import { parseInvocation } from './args';
@@ -38,16 +38,29 @@ export async function main(argv: string[], io: Io, cwd = process.cwd()): Promise
       await pronto.close();
     }
   } catch (error) {
-    io.err(`Error: ${isProntoError(error) ? error.message : (error as Error).stack ?? String(error)}\n`);
+    io.err(`Error: ${describeFailure(error, io.env)}\n`);
     return 1;
   }
 }
 
-function readStdin(): Promise<string> {
+/**
+ * One line for the user. Expected failures (ProntoErrors, and file-system errors caused by what the
+ * user pointed at) never show a stack; anything else is a bug, whose stack PRONTODB_DEBUG=1 shows.
+ */
+function describeFailure(error: unknown, env: Record<string, string | undefined>): string {
+  if (isProntoError(error)) return error.message;
+  if (errnoCode(error)) return describeErrno(error as NodeJS.ErrnoException);
+  const message = error instanceof Error ? error.message : String(error);
+  if (env.PRONTODB_DEBUG && error instanceof Error && error.stack) return `unexpected failure: ${error.stack}`;
+  return `unexpected failure: ${message} (PRONTODB_DEBUG=1 shows where)`;
+}
+
+/** Standard input as bytes: `set --stdin` decides itself how to read them. */
+function readStdin(): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
     process.stdin.on('error', reject);
   });
 }

@@ -24,11 +24,38 @@ function delimiterOf(defaults: AddressDefaults): string {
   return delimiter;
 }
 
+/** C0 controls (tab, newline, ...), DEL and C1 controls: they would break line-based output. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+function codePointName(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Names are refused when they hold a control character, so `keys`, `scan`, `projects` and friends
+ * always print one name per line. Values may hold anything.
+ */
+export function refuseControlCharacters(role: string, value: string, where: string): string {
+  const found = CONTROL_CHARACTER.exec(value);
+  if (found) throw usageError(`${where}: ${role} contains the control character ${codePointName(found[0])}, which names cannot hold`);
+  return value;
+}
+
+/**
+ * How listings print a name that a file written by another program may hold: control characters
+ * as `\uXXXX`, so each name stays on one line. Names ProntoDB writes never need it.
+ */
+export function printableName(name: string): string {
+  return name.replace(new RegExp(CONTROL_CHARACTER.source, 'g'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Checks one project/namespace/key name, naming the part and the address in the message. */
 export function validateSegment(role: 'project' | 'namespace' | 'key', value: string, where: string, delimiter = DEFAULT_DELIMITER): string {
+  if (typeof value !== 'string') throw usageError(`${where}: ${role} must be text`);
   if (value.length === 0) throw usageError(`${where} has an empty ${role}`);
+  refuseControlCharacters(role, value, where);
   if (value.includes(CONTEXT_SEPARATOR)) {
-    throw usageError(`${where}: ${role} '${value}' contains '${CONTEXT_SEPARATOR}', which is reserved for the context`);
+    throw usageError(`${where}: ${role} '${printableName(value)}' contains '${CONTEXT_SEPARATOR}', which is reserved for the context`);
   }
   if (value.includes(delimiter)) {
     throw usageError(`${where}: ${role} '${value}' cannot contain delimiter '${delimiter}'`);
@@ -45,14 +72,15 @@ function splitContext(text: string): { head: string; context: string | null } {
   const at = text.lastIndexOf(CONTEXT_SEPARATOR);
   if (at < 0) return { head: text, context: null };
   const context = text.slice(at + CONTEXT_SEPARATOR.length);
-  if (context.length === 0) throw usageError(`Address '${text}' ends with '${CONTEXT_SEPARATOR}' but names no context`);
+  if (context.length === 0) throw usageError(`Address '${printableName(text)}' ends with '${CONTEXT_SEPARATOR}' but names no context`);
+  refuseControlCharacters('context', context, `Address '${printableName(text)}'`);
   return { head: text.slice(0, at), context };
 }
 
 function splitSegments(head: string, delimiter: string, original: string): string[] {
   const parts = head.split(delimiter);
   if (parts.length > 3) {
-    throw usageError(`Too many parts in address '${original}': expected at most 3 (project${delimiter}namespace${delimiter}key)`);
+    throw usageError(`Too many parts in address '${printableName(original)}': expected at most 3 (project${delimiter}namespace${delimiter}key)`);
   }
   return parts;
 }
@@ -63,7 +91,7 @@ function splitSegments(head: string, delimiter: string, original: string): strin
  */
 export function parseAddress(text: string, defaults: AddressDefaults = {}): Address {
   const delimiter = delimiterOf(defaults);
-  const where = `Address '${text}'`;
+  const where = `Address '${printableName(text)}'`;
   const { head, context } = splitContext(text);
   const parts = splitSegments(head, delimiter, text);
   const project = parts.length === 3 ? parts[0]! : (defaults.project ?? DEFAULT_SEGMENT);
@@ -93,7 +121,7 @@ export function parseListingPath(text: string | undefined, defaults: AddressDefa
   const project = defaults.project ?? DEFAULT_SEGMENT;
   const namespace = defaults.namespace ?? DEFAULT_SEGMENT;
   if (text === undefined || text === '') return { project, namespace, prefix: '' };
-  const where = `Path '${text}'`;
+  const where = `Path '${printableName(text)}'`;
   // The context separator belongs to the prefix, so split on the delimiter only before it.
   const contextAt = text.indexOf(CONTEXT_SEPARATOR);
   const segmentText = contextAt < 0 ? text : text.slice(0, contextAt);
@@ -125,9 +153,24 @@ export function displayKey(address: Pick<Address, 'key' | 'context'>): string {
 export function parseNamespacePath(text: string, delimiter = DEFAULT_DELIMITER): { project: string; namespace: string } {
   const parts = text.split(delimiter);
   if (parts.length !== 2) throw usageError(`Namespace must be in form project${delimiter}namespace, got '${text}'`);
-  const where = `Namespace '${text}'`;
+  const where = `Namespace '${printableName(text)}'`;
   return {
     project: validateSegment('project', parts[0]!, where, delimiter),
     namespace: validateSegment('namespace', parts[1]!, where, delimiter),
   };
+}
+
+/** Longest TTL anything accepts (create-cache, --ttl, imports): 100 years, far inside 64-bit time. */
+export const MAX_TTL_SECONDS = 100 * 366 * 24 * 60 * 60;
+
+/**
+ * The one rule for TTLs: whole seconds from `min` (1 for a namespace default: 0 would make every
+ * later write vanish at once; 0 allowed for a single write) up to MAX_TTL_SECONDS.
+ */
+export function validateTtlSeconds(value: unknown, what: string, { min = 1 }: { min?: number } = {}): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > MAX_TTL_SECONDS) {
+    const shown = typeof value === 'string' ? `'${value}'` : String(value);
+    throw usageError(`${what} must be a whole number of seconds from ${min} to ${MAX_TTL_SECONDS}, got ${shown}`);
+  }
+  return value;
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomically } from './atomicFile';
 import { ProntoError, usageError } from './errors';
-import { databaseFile, DEFAULT_DATABASE, type Layout, validateDatabaseName } from './paths';
+import { databaseFile, DEFAULT_DATABASE, type Layout, readRegularFileSync, validateDatabaseName } from './paths';
 
 export const DEFAULT_USER = 'default';
 /** Words `cursor <word>` treats as subcommands, so they cannot name a cursor. */
@@ -84,12 +84,17 @@ function utcSeconds(date: Date): string {
 }
 
 function parseCursorFile(layout: Layout, file: string, name: string, user: string): Cursor {
-  let json: Partial<CursorJson>;
+  const text = readRegularFileSync(file, 'cursor file').toString('utf8');
+  let parsed: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<CursorJson>;
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new ProntoError('usage', `Cursor file ${file} is not valid JSON: ${(error as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ProntoError('usage', `Cursor file ${file} must hold a JSON object, not ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : `a ${typeof parsed}`}`);
+  }
+  const json = parsed as Partial<CursorJson>;
   if (typeof json.database_path !== 'string' || json.database_path.length === 0) {
     throw new ProntoError('usage', `Cursor file ${file} has no database_path`);
   }
@@ -180,6 +185,33 @@ export class CursorRegistry {
       }
     }
     return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Every cursor file of every user, in lookup order (shadowed duplicates included): for actions
+   * that touch all users' cursors at once, such as deleting a database with the cursors filed in it.
+   * Unreadable files are skipped.
+   */
+  everyCursorFile(): Cursor[] {
+    const found: Cursor[] = [];
+    for (const directory of cursorDirectories(this.layout)) {
+      let files: string[];
+      try {
+        files = fs.readdirSync(directory).sort();
+      } catch {
+        continue;
+      }
+      for (const file of files) {
+        const match = /^([A-Za-z0-9_-]+)(?:\.([A-Za-z][A-Za-z0-9_-]*))?\.cursor$/.exec(file);
+        if (!match) continue;
+        try {
+          found.push(parseCursorFile(this.layout, path.join(directory, file), match[1]!, match[2] ?? DEFAULT_USER));
+        } catch {
+          // an unreadable cursor file is skipped, as in list()
+        }
+      }
+    }
+    return found;
   }
 
   private targetPath(target: CursorTarget): string {

@@ -11,12 +11,15 @@ export type ErrorCode =
   | 'not-sqlite' // the file is not an SQLite database, or is corrupt
   | 'foreign-schema' // an SQLite database, but not one ProntoDB wrote
   | 'io' // the file system refused
+  | 'malformed-workdir' // a `.prontodb` file cannot be used; `file` names it
   | 'cancelled';
 
 export class ProntoError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** The file the error is about, when there is one the user can open and fix. */
+    readonly file?: string,
   ) {
     super(message);
     this.name = 'ProntoError';
@@ -34,4 +37,56 @@ export function isProntoError(error: unknown, code?: ErrorCode): error is Pronto
 /** Rejects with a 'cancelled' error when the signal has fired; long operations call it between steps. */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ProntoError('cancelled', 'Operation cancelled');
+}
+
+/** The errno code (`ENOENT`, `ENOSPC`, ...) of a Node file-system error, else undefined. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'file name too long',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  EEXIST: 'already exists',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+  EFBIG: 'file too large',
+  ENXIO: 'no such device or address',
+  EXDEV: 'cross-device link',
+};
+
+export function errnoText(error: NodeJS.ErrnoException): string {
+  return ERRNO_TEXT[error.code ?? ''] ?? error.message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+ '.*$/s, '');
+}
+
+/**
+ * One line for a file-system error that reached the top without context, e.g.
+ * `Cannot stat /a/b: file name too long (ENAMETOOLONG)`; never a stack.
+ */
+export function describeErrno(error: NodeJS.ErrnoException): string {
+  const subject = [error.path, (error as { dest?: unknown }).dest].filter((part) => typeof part === 'string').join(' -> ');
+  const action = error.syscall ? `Cannot ${error.syscall}${subject ? ` ${subject}` : ''}` : subject || 'File system error';
+  return `${action}: ${errnoText(error)} (${error.code})`;
+}
+
+/**
+ * Turns a file-system error into a ProntoError('io') that says what was being done; ProntoErrors
+ * pass through unchanged. `action` reads like "Cannot write /x/y.json".
+ */
+export function fsError(error: unknown, action: string): ProntoError {
+  if (error instanceof ProntoError) return error;
+  if (errnoCode(error)) {
+    const errno = error as NodeJS.ErrnoException;
+    return new ProntoError('io', `${action}: ${errnoText(errno)} (${errno.code})`);
+  }
+  return new ProntoError('io', `${action}: ${(error as Error)?.message ?? String(error)}`);
 }

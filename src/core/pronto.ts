@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type AddressDefaults, displayKey, parseAddress, parseListingPath, parseNamespacePath, validateSegment } from './address';
+import { type AddressDefaults, displayKey, parseAddress, parseListingPath, parseNamespacePath, printableName, refuseControlCharacters, validateSegment, validateTtlSeconds } from './address';
 import { type Cursor, CursorRegistry, databaseNameForPath, DEFAULT_USER, validateCursorName, validateUserName } from './cursors';
-import { ProntoError, usageError } from './errors';
+import { fsError, ProntoError, usageError } from './errors';
 import { SqlJsFileStore, type FileStoreOptions } from './fileStore';
 import { lockPathFor } from './lock';
-import { databaseDirectory, databaseFile, DEFAULT_DATABASE, type Env, type Layout, layoutFromEnv, validateDatabaseName } from './paths';
+import { databaseDirectory, databaseFile, DEFAULT_DATABASE, type Env, type Layout, layoutFromEnv, makeDirectorySync, validateDatabaseName } from './paths';
 import { loadSqlJs } from './sqljs';
 import type { KvStore, ListQuery, SetOptions } from './store';
 import type { Address, Entry, LongOperationOptions, TtlNamespace } from './types';
@@ -20,6 +20,9 @@ export interface Selection {
   user?: string;
 }
 
+/** The rules of the resolution order, highest first. */
+export type TargetOrigin = 'database' | 'database-path' | 'cursor' | 'workdir' | 'user-selection' | 'global-selection' | 'default';
+
 /** Where a call's data lives, and why: the result of the one resolution order used everywhere. */
 export interface ResolvedTarget {
   file: string;
@@ -32,6 +35,8 @@ export interface ResolvedTarget {
   defaultNamespace: string | null;
   /** Human description of what decided the target, e.g. `--database flag` or `.prontodb at /w`. */
   source: string;
+  /** Which rule of the resolution order decided the target. */
+  origin: TargetOrigin;
   /** The `.prontodb` in effect, if any. */
   workdir?: WorkdirConfig;
   /** Something the user should know about how the target was chosen (e.g. a dangling selection). */
@@ -79,13 +84,14 @@ export class ProntoDB {
   resolve(selection: Selection = {}, workdir: WorkdirConfig | undefined = loadWorkdirConfig(this.cwd)): ResolvedTarget {
     const user = validateUserName(selection.user ?? workdir?.user ?? DEFAULT_USER);
     const base = { user, workdir, metaContext: null, defaultProject: workdir?.project ?? null, defaultNamespace: workdir?.namespace ?? null };
-    const fromDatabase = (name: string, source: string): ResolvedTarget => ({
+    const fromDatabase = (name: string, source: string, origin: TargetOrigin): ResolvedTarget => ({
       ...base,
       file: databaseFile(this.layout, validateDatabaseName(name)),
       databaseName: name,
       source,
+      origin,
     });
-    const fromCursor = (cursor: Cursor, source: string): ResolvedTarget => ({
+    const fromCursor = (cursor: Cursor, source: string, origin: TargetOrigin): ResolvedTarget => ({
       ...base,
       file: cursor.databasePath,
       databaseName: cursor.databaseName,
@@ -94,52 +100,60 @@ export class ProntoDB {
       defaultProject: workdir?.project ?? cursor.defaultProject,
       defaultNamespace: workdir?.namespace ?? cursor.defaultNamespace,
       source,
+      origin,
     });
-    const fromFile = (file: string, source: string): ResolvedTarget => ({
+    const fromFile = (file: string, source: string, origin: TargetOrigin): ResolvedTarget => ({
       ...base,
       file,
       databaseName: databaseNameForPath(this.layout, file),
       source,
+      origin,
     });
     /** A stored selection is a cursor name or, as the Rust CLI writes it, a database name. */
-    const fromSelection = (name: string, source: string): ResolvedTarget => {
-      const cursor = this.cursors.find(name, user) ?? (user !== DEFAULT_USER ? this.cursors.find(name, DEFAULT_USER) : undefined);
-      if (cursor) return fromCursor(cursor, `${source} (cursor '${name}')`);
-      const target = fromDatabase(name, `${source} (database '${name}')`);
+    const fromSelection = (name: string, source: string, origin: TargetOrigin): ResolvedTarget => {
+      // A selection means a cursor of the user it is read for, never another user's.
+      const cursor = this.cursors.find(name, user);
+      if (cursor) return fromCursor(cursor, `${source} (cursor '${name}')`, origin);
+      const target = fromDatabase(name, `${source} (database '${name}')`, origin);
+      if (!fs.existsSync(target.file) && user !== DEFAULT_USER && origin === 'global-selection' && this.cursors.find(name, DEFAULT_USER)) {
+        const fallback = fromDatabase(DEFAULT_DATABASE, 'default', 'default');
+        fallback.notice = `The global selection names cursor '${name}' of user '${DEFAULT_USER}', which user '${user}' does not have; using '${DEFAULT_DATABASE}'`;
+        return fallback;
+      }
       if (!fs.existsSync(target.file)) {
         target.notice = `The ${source} names '${name}', which is neither a cursor of user '${user}' nor an existing database; using a new database '${name}'`;
       }
       return target;
     };
 
-    if (selection.database !== undefined) return fromDatabase(selection.database, '--database');
-    if (selection.databasePath !== undefined) return fromFile(path.resolve(this.cwd, selection.databasePath), 'database path');
+    if (selection.database !== undefined) return fromDatabase(selection.database, '--database', 'database');
+    if (selection.databasePath !== undefined) return fromFile(path.resolve(this.cwd, selection.databasePath), 'database path', 'database-path');
     if (selection.cursor !== undefined) {
       const name = validateCursorName(selection.cursor);
       const mapped = workdir?.users[user]?.[name] ?? workdir?.cursors[name];
-      if (mapped) return fromFile(mapped, `cursor '${name}' of ${workdir!.file}`);
+      if (mapped) return fromFile(mapped, `cursor '${name}' of ${workdir!.file}`, 'cursor');
       const cursor = this.cursors.find(name, user);
-      if (cursor) return fromCursor(cursor, `cursor '${name}'`);
-      if (name === 'default') return fromDatabase(DEFAULT_DATABASE, `cursor 'default'`);
+      if (cursor) return fromCursor(cursor, `cursor '${name}'`, 'cursor');
+      if (name === 'default') return fromDatabase(DEFAULT_DATABASE, `cursor 'default'`, 'cursor');
       throw new ProntoError('not-found', `Cursor '${name}' not found for user '${user}' (see 'prontodb cursor list')`);
     }
     if (workdir) {
       const source = `.prontodb at ${path.dirname(workdir.file)}`;
-      if (workdir.database) return fromDatabase(workdir.database, source);
-      if (workdir.path) return fromFile(workdir.path, source);
+      if (workdir.database) return fromDatabase(workdir.database, source, 'workdir');
+      if (workdir.path) return fromFile(workdir.path, source, 'workdir');
       if (workdir.cursor) {
         const cursor = this.cursors.find(workdir.cursor, user);
         if (!cursor) throw new ProntoError('not-found', `${workdir.file}: cursor '${workdir.cursor}' not found for user '${user}'`);
-        return fromCursor(cursor, source);
+        return fromCursor(cursor, source, 'workdir');
       }
       const mapped = workdir.users[user]?.default ?? workdir.cursors.default;
-      if (mapped) return fromFile(mapped, source);
+      if (mapped) return fromFile(mapped, source, 'workdir');
     }
     const own = user !== DEFAULT_USER ? this.cursors.selection(user) : undefined;
-    if (own) return fromSelection(own, `selection of user '${user}'`);
+    if (own) return fromSelection(own, `selection of user '${user}'`, 'user-selection');
     const global = this.cursors.selection(DEFAULT_USER);
-    if (global) return fromSelection(global, 'global selection');
-    return fromDatabase(DEFAULT_DATABASE, 'default');
+    if (global) return fromSelection(global, 'global selection', 'global-selection');
+    return fromDatabase(DEFAULT_DATABASE, 'default', 'default');
   }
 
   // ---- stores ----------------------------------------------------------------------------------
@@ -157,6 +171,7 @@ export class ProntoDB {
 
   async open(selection: Selection | ResolvedTarget = {}, addressing: Omit<AddressDefaults, never> = {}): Promise<Session> {
     const target = 'file' in selection ? selection : this.resolve(selection);
+    checkUsablePath(target);
     return new Session(await this.store(target.file), target, addressing);
   }
 
@@ -190,6 +205,8 @@ export class ProntoDB {
   async createDatabase(name: string): Promise<DatabaseInfo> {
     const file = databaseFile(this.layout, validateDatabaseName(name));
     if (fs.existsSync(file)) throw new ProntoError('conflict', `Database '${name}' already exists (${file})`);
+    // Made here, so a read-only or full file system is reported as such, not as a missing lock path.
+    makeDirectorySync(path.dirname(file), `Cannot create database '${name}'`);
     const store = await this.store(file);
     await store.initialize();
     return this.listDatabases().find((db) => db.name === name)!;
@@ -213,6 +230,18 @@ export class ProntoDB {
     const stores = [...this.stores.values()];
     this.stores.clear();
     await Promise.all(stores.map(async (store) => (await store).close()));
+  }
+}
+
+/**
+ * A path the file system cannot even look up (too long, a file where a folder should be, no
+ * permission) is reported with what chose it, before any store touches it.
+ */
+function checkUsablePath(target: ResolvedTarget): void {
+  try {
+    fs.statSync(target.file, { throwIfNoEntry: false });
+  } catch (error) {
+    throw fsError(error, `Cannot use database ${target.file} (chosen by ${target.source})`);
   }
 }
 
@@ -246,6 +275,20 @@ export class Session {
     return this.target.metaContext === null ? '' : `${this.target.metaContext}.`;
   }
 
+  /**
+   * Whether a stored project belongs to this session. With meta `a`, exactly the projects `a.<p>`
+   * where `<p>` has no dot: `a.b.<p>` belongs to meta `a.b` (projects cannot hold a dot, so the
+   * split is unambiguous). Without a meta context the whole database is visible, raw.
+   */
+  private owns(storedProject: string): boolean {
+    const prefix = this.metaPrefix;
+    return !prefix || (storedProject.startsWith(prefix) && !storedProject.includes('.', prefix.length));
+  }
+
+  private onlyOwn<T extends { project: string }>(items: T[]): T[] {
+    return this.metaPrefix ? items.filter((item) => this.owns(item.project)).map((item) => this.visible(item)) : items;
+  }
+
   parse(address: string): Address {
     return parseAddress(address, this.defaults);
   }
@@ -267,8 +310,10 @@ export class Session {
     return entry && this.visible(entry);
   }
 
-  set(address: string | Address, value: string, options?: SetOptions): Promise<void> {
-    return this.store.set(this.stored(this.toAddress(address)), value, options);
+  async set(address: string | Address, value: string, options?: SetOptions): Promise<void> {
+    const target = this.stored(this.toAddress(address));
+    if (options?.ttlSeconds !== undefined) validateTtlSeconds(options.ttlSeconds, 'TTL', { min: 0 });
+    return this.store.set(target, value, options);
   }
 
   delete(address: string | Address): Promise<boolean> {
@@ -300,7 +345,7 @@ export class Session {
   async projects(): Promise<string[]> {
     const projects = await this.store.projects();
     if (!this.metaPrefix) return projects;
-    return projects.filter((project) => project.startsWith(this.metaPrefix)).map((project) => project.slice(this.metaPrefix.length));
+    return projects.filter((project) => this.owns(project)).map((project) => project.slice(this.metaPrefix.length));
   }
 
   namespaces(project: string): Promise<string[]> {
@@ -308,12 +353,12 @@ export class Session {
   }
 
   async ttlNamespaces(): Promise<TtlNamespace[]> {
-    const all = await this.store.ttlNamespaces();
-    return all.filter((ns) => ns.project.startsWith(this.metaPrefix)).map((ns) => this.visible(ns));
+    return this.onlyOwn(await this.store.ttlNamespaces());
   }
 
-  createCache(namespacePath: string, seconds: number): Promise<void> {
+  async createCache(namespacePath: string, seconds: number): Promise<void> {
     const { project, namespace } = parseNamespacePath(namespacePath, this.addressing.delimiter);
+    validateTtlSeconds(seconds, 'Timeout');
     return this.store.createCache(this.metaPrefix + project, namespace, seconds);
   }
 
@@ -331,20 +376,56 @@ export class Session {
     const scope = this.parseScope(scopeText);
     const project = scope.project === undefined ? undefined : this.metaPrefix + scope.project;
     const result = await this.store.exportEntries({ project, namespace: scope.namespace }, options);
-    const inMeta = <T extends { project: string }>(items: T[]) =>
-      this.metaPrefix ? items.filter((item) => item.project.startsWith(this.metaPrefix)).map((item) => this.visible(item)) : items;
-    return { entries: inMeta(result.entries), ttlNamespaces: inMeta(result.ttlNamespaces) };
+    return { entries: this.onlyOwn(result.entries), ttlNamespaces: this.onlyOwn(result.ttlNamespaces) };
   }
 
+  /**
+   * Imports all or nothing: every entry and TTL namespace is checked by the rules `set` and
+   * `create-cache` apply before anything is written. Without a meta context a project may be a
+   * stored meta project (`meta.project`, as a whole-database export holds it); under a meta context
+   * it is a plain project, which the context then prefixes.
+   */
   async importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options?: LongOperationOptions & { preserveTimestamps?: boolean }): Promise<number> {
     entries.forEach((entry, index) => {
-      const where = `Entry ${index + 1} (${entry.project}.${entry.namespace}.${entry.key})`;
-      validateSegment('project', entry.project, where);
+      const where = `Entry ${index + 1} (${printableName(`${entry.project}.${entry.namespace}.${entry.key}`)})`;
+      this.validateImportedProject(entry.project, where);
       validateSegment('namespace', entry.namespace, where);
       validateSegment('key', entry.key, where);
-      if (entry.context?.includes('__')) throw usageError(`${where}: context '${entry.context}' contains '__', so no address could reach it`);
+      if (entry.context !== null) {
+        if (typeof entry.context !== 'string') throw usageError(`${where}: context must be text or null`);
+        if (entry.context.includes('__')) throw usageError(`${where}: context '${entry.context}' contains '__', so no address could reach it`);
+        refuseControlCharacters('context', entry.context, where);
+      }
+      if (typeof entry.value !== 'string') throw usageError(`${where}: value must be text`);
+      for (const [name, seconds] of [['created_at', entry.createdAt], ['updated_at', entry.updatedAt], ['expires_at', entry.expiresAt]] as const) {
+        if (seconds === null && name === 'expires_at') continue;
+        if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < 0) {
+          throw usageError(`${where}: ${name} must be a whole number of seconds, got ${String(seconds)}`);
+        }
+      }
+    });
+    ttlNamespaces.forEach((ns, index) => {
+      const where = `TTL namespace ${index + 1} (${printableName(`${ns.project}.${ns.namespace}`)})`;
+      this.validateImportedProject(ns.project, where);
+      validateSegment('namespace', ns.namespace, where);
+      validateTtlSeconds(ns.defaultTtl, `${where}: default_ttl`);
+      if (typeof ns.createdAt !== 'number' || !Number.isSafeInteger(ns.createdAt) || ns.createdAt < 0) {
+        throw usageError(`${where}: created_at must be a whole number of seconds, got ${String(ns.createdAt)}`);
+      }
     });
     return this.store.importEntries(entries.map((entry) => this.stored(entry)), ttlNamespaces.map((ns) => this.stored(ns)), options);
+  }
+
+  private validateImportedProject(project: string, where: string): void {
+    if (this.metaPrefix || typeof project !== 'string' || !project.includes('.')) {
+      validateSegment('project', project, where);
+      return;
+    }
+    // `meta.project`, or deeper (`a.b.project`): each part must be a valid name on its own.
+    for (const part of project.split('.')) {
+      if (part.length === 0) throw usageError(`${where}: project '${project}' has an empty part`);
+      validateSegment('project', part, `${where}: project '${project}'`);
+    }
   }
 
   private parseScope(scopeText: string | undefined): { project?: string; namespace?: string } {

@@ -21,6 +21,7 @@
  */
 import type { CsvError as CsvErrorType, Options as ParseOptions } from 'csv-parse/sync';
 import type { Options as StringifyOptions } from 'csv-stringify/sync';
+import { MAX_TTL_SECONDS } from './address';
 import { usageError } from './errors';
 import type { Entry, TtlNamespace } from './types';
 
@@ -42,6 +43,32 @@ export type TransferFormat = 'json' | 'csv';
 export interface TransferDocument {
   entries: Entry[];
   ttlNamespaces: TtlNamespace[];
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Bytes to text, exactly: a BOM is kept (it is part of the value) and invalid UTF-8 is refused
+ * rather than turned into U+FFFD, because values are SQLite TEXT and must come back byte for byte.
+ */
+export function decodeUtf8(bytes: Uint8Array, source: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Byte(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const at = offset === undefined ? '' : ` (byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at offset ${offset})`;
+    throw usageError(`${source} is not valid UTF-8${at}; values are stored as text, so nothing was written`);
+  }
+}
+
+/** Where lenient decoding first put a U+FFFD that the input did not spell as EF BF BD. */
+function firstInvalidUtf8Byte(bytes: Buffer): number | undefined {
+  let offset = 0;
+  for (const char of bytes.toString('utf8')) {
+    if (char === '\ufffd' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
+    offset += Buffer.byteLength(char);
+  }
+  return undefined;
 }
 
 export function formatFromFileName(fileName: string): TransferFormat {
@@ -132,7 +159,7 @@ function fromJson(text: string, source: string, now: number): TransferDocument {
       return {
         project: jsonString(o, 'project', path, fail),
         namespace: jsonString(o, 'namespace', path, fail),
-        defaultTtl: jsonSeconds(o, 'default_ttl', path, fail, undefined),
+        defaultTtl: jsonDefaultTtl(o, path, fail),
         createdAt: jsonSeconds(o, 'created_at', path, fail, now),
       };
     }),
@@ -153,6 +180,13 @@ function jsonEntry(raw: unknown, path: string, now: number, fail: Fail): Entry {
     updatedAt: jsonSeconds(o, 'updated_at', path, fail, now),
     expiresAt: jsonSeconds(o, 'expires_at', path, fail, null),
   };
+}
+
+/** The same rule as create-cache: a default TTL of 0 would make every later write vanish at once. */
+function jsonDefaultTtl(o: JsonObject, path: string, fail: Fail): number {
+  const seconds = jsonSeconds(o, 'default_ttl', path, fail, undefined);
+  if (seconds < 1 || seconds > MAX_TTL_SECONDS) fail(`${path}.default_ttl`, `expected a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (as create-cache takes), got ${seconds}`);
+  return seconds;
 }
 
 function asObject(raw: unknown, path: string, fail: Fail, fields: string[]): JsonObject {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { displayKey, formatAddress, parseAddress, parseListingPath, parseNamespacePath } from '../../src/core/address';
+import { displayKey, formatAddress, parseAddress, parseListingPath, parseNamespacePath, printableName } from '../../src/core/address';
 import { isProntoError } from '../../src/core/errors';
 import { prefixUpperBound } from '../../src/core/fileStore';
 
@@ -15,7 +15,7 @@ function usageMessage(fn: () => unknown): string {
 }
 
 /** Names a user can type: anything without the delimiter or the context separator. */
-const segment = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }).filter((s) => !s.includes('.') && !s.includes('__') && !s.endsWith('_') && !s.startsWith('_'));
+const segment = fc.string({ minLength: 1, maxLength: 12, unit: 'grapheme' }).filter((s) => !s.includes('.') && !s.includes('__') && !s.endsWith('_') && !s.startsWith('_') && !/[\u0000-\u001f\u007f-\u009f]/.test(s));
 
 describe('addressing', () => {
   it('fills missing parts with defaults, or with -p/-n', () => {
@@ -42,6 +42,18 @@ describe('addressing', () => {
     assert.match(usageMessage(() => parseAddress('my__key__ctx')), /key 'my__key' contains '__'/);
     assert.match(usageMessage(() => parseAddress('k', { project: 'a__b' })), /project 'a__b' contains '__'/);
     assert.match(usageMessage(() => parseAddress('k', { project: 'a.b' })), /project 'a\.b' cannot contain delimiter '\.'/);
+  });
+
+  it('refuses control characters in every part, so listings keep one name per line (issue 6 item 13)', () => {
+    for (const text of ['p.n.a\nb', 'p.n.a\rb', 'p.n\t.k', 'p\u0000.n.k', 'k__c\u001b', 'k\u007f', 'k\u0085']) {
+      assert.match(usageMessage(() => parseAddress(text)), /contains the control character U\+00[0-9A-F]{2}/, JSON.stringify(text));
+    }
+    assert.match(usageMessage(() => parseAddress('k', { namespace: 'a\nb' })), /namespace contains the control character U\+000A/);
+    assert.match(usageMessage(() => parseListingPath('p\n.n')), /control character/);
+    // The message itself stays on one line.
+    assert.doesNotMatch(usageMessage(() => parseAddress('p.n.a\nb')), /\n/);
+    assert.equal(printableName('two\nlines\t!'), 'two\\u000alines\\u0009!');
+    assert.equal(printableName('plain é 日本'), 'plain é 日本');
   });
 
   it('honours another delimiter, which lets keys contain dots', () => {

@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateCursorName, validateUserName } from '../../src/core/cursors';
 import { isProntoError } from '../../src/core/errors';
 import { databaseFile, layoutFromEnv, validateDatabaseName } from '../../src/core/paths';
-import { parseWorkdirConfig } from '../../src/core/workdir';
+import { loadWorkdirConfig, parseWorkdirConfig, readWorkdirConfig } from '../../src/core/workdir';
 import { makeTempHome, type TempHome } from '../helpers/tempHome';
 
 function usageMessage(fn: () => unknown): string {
@@ -58,6 +60,28 @@ describe('.prontodb files', () => {
   it('accepts a database or cursor, a user and default project/namespace', () => {
     const config = parseWorkdirConfig('/w/.prontodb', '{"database":"staging","user":"alice","project":"app","namespace":"cfg"}');
     assert.deepEqual([config.database, config.user, config.project, config.namespace], ['staging', 'alice', 'app', 'cfg']);
+  });
+
+  it('reads every unusable .prontodb as one malformed-workdir error naming the file (issue 6 items 11, 17)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prontodb-workdir-'));
+    try {
+      const file = path.join(dir, '.prontodb');
+      for (const content of ['[1,2]', 'null', '42', 'true', '{"database": 3}', '{', '', 'a\nb']) {
+        fs.writeFileSync(file, content);
+        assert.throws(
+          () => readWorkdirConfig(file),
+          (error: unknown) => isProntoError(error, 'malformed-workdir') && error.file === file && error.message.startsWith(`${file}: `),
+          JSON.stringify(content),
+        );
+      }
+      fs.writeFileSync(file, 'plain/path.prdb\n');
+      assert.equal(readWorkdirConfig(file).path, path.join(dir, 'plain', 'path.prdb'));
+      fs.rmSync(file);
+      execFileSync('mkfifo', [file]);
+      assert.throws(() => loadWorkdirConfig(dir), (error: unknown) => isProntoError(error, 'malformed-workdir') && error.file === file && /not a regular file/.test(error.message));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the file and the problem when malformed', () => {
@@ -167,6 +191,32 @@ describe('cursors and resolution', () => {
     assert.deepEqual(exported.entries.map((e) => `${e.project}.${e.namespace}.${e.key}`), ['app.cache.tmp', 'app.config.debug']);
     assert.equal(await meta.delete('app.config.debug'), true);
     assert.equal((await plain.get('app.config.debug'))?.value, 'plain');
+  });
+
+  it('isolates nested meta contexts exactly: meta a sees nothing of meta a.b (issue 6 item 8)', async () => {
+    const pronto = temp.pronto();
+    await pronto.cursors.set('outer', 'default', { database: 'shared' }, { metaContext: 'a' });
+    await pronto.cursors.set('inner', 'default', { database: 'shared' }, { metaContext: 'a.b' });
+    const outer = await pronto.open({ cursor: 'outer' });
+    const inner = await pronto.open({ cursor: 'inner' });
+    await inner.set('proj.ns.k', 'inner');
+    await inner.createCache('proj.cache', 60);
+    await outer.set('app.ns.k', 'outer');
+    assert.deepEqual(await outer.projects(), ['app']);
+    assert.deepEqual(await outer.ttlNamespaces(), []);
+    assert.deepEqual((await outer.exportEntries(undefined)).entries.map((e) => e.project), ['app']);
+    assert.deepEqual(await inner.projects(), ['proj']);
+    // Under a meta context an imported project is a plain name; a dotted one would reach another meta.
+    await assert.rejects(inner.importEntries([{ project: 'x.y', namespace: 'n', key: 'k', context: null, value: 'v', createdAt: 1, updatedAt: 1, expiresAt: null }], []), /project 'x\.y' cannot contain/);
+  });
+
+  it('refuses imported TTL namespaces that create-cache would refuse (issue 6 item 5)', async () => {
+    const session = await temp.pronto().open({ database: 'ttl' });
+    for (const defaultTtl of [0, -1, 2.5, Number.MAX_SAFE_INTEGER]) {
+      await assert.rejects(session.importEntries([], [{ project: 'p', namespace: 'n', defaultTtl, createdAt: 1 }]), /default_ttl must be a whole number of seconds from 1/);
+    }
+    await assert.rejects(session.createCache('p.n', 0), /Timeout must be a whole number/);
+    assert.deepEqual(await session.ttlNamespaces(), []);
   });
 
   it('opens each database through the store factory once per process, so another engine can plug in', async () => {

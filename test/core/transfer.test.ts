@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { stringify as csvStringify } from 'csv-stringify/sync';
+import { MAX_TTL_SECONDS } from '../../src/core/address';
 import { ProntoError } from '../../src/core/errors';
 import type { Entry, TtlNamespace } from '../../src/core/types';
-import { formatFromFileName, parseDocument, serializeDocument, TransferDocument } from '../../src/core/transfer';
+import { decodeUtf8, formatFromFileName, parseDocument, serializeDocument, TransferDocument } from '../../src/core/transfer';
 
 const HEADER = 'project,namespace,key,context,value,created_at,updated_at,expires_at';
 
@@ -31,7 +32,7 @@ const entryOf = (str: fc.Arbitrary<string>, context: fc.Arbitrary<string> = str)
 const entries = fc.array(entryOf(text), { maxLength: 15 });
 const csvEntries = fc.array(entryOf(csvText, csvContext), { maxLength: 15 });
 const ttlNamespaces: fc.Arbitrary<TtlNamespace[]> = fc.array(
-  fc.record({ project: text, namespace: text, defaultTtl: seconds, createdAt: seconds }, { noNullPrototype: true }),
+  fc.record({ project: text, namespace: text, defaultTtl: fc.integer({ min: 1, max: MAX_TTL_SECONDS }), createdAt: seconds }, { noNullPrototype: true }),
   { maxLength: 4 },
 );
 
@@ -151,12 +152,21 @@ describe('transfer', () => {
       ['a null project in a plain array', [ok, ok, { ...ok, project: null }], `data.json: [2].project: expected a string, got null`],
       ['a TTL namespace without default_ttl', { entries: [], ttlNamespaces: [{ project: 'p', namespace: 'n' }] }, `data.json: ttlNamespaces[0]: missing field 'default_ttl'`],
       ['a TTL namespace with a bad default_ttl', { entries: [], ttlNamespaces: [{ project: 'p', namespace: 'n', default_ttl: 'x' }] }, `data.json: ttlNamespaces[0].default_ttl: expected a whole number of seconds, got 'x'`],
+      // Issue 6 item 5: a default TTL of 0 made every later write to the namespace vanish.
+      ['a TTL namespace with default_ttl 0', { entries: [], ttlNamespaces: [{ project: 'p', namespace: 'n', default_ttl: 0 }] }, `data.json: ttlNamespaces[0].default_ttl: expected a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (as create-cache takes), got 0`],
+      ['a TTL namespace with a default_ttl beyond 100 years', { entries: [], ttlNamespaces: [{ project: 'p', namespace: 'n', default_ttl: MAX_TTL_SECONDS + 1 }] }, `data.json: ttlNamespaces[0].default_ttl: expected a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (as create-cache takes), got ${MAX_TTL_SECONDS + 1}`],
     ];
     for (const [what, input, message] of cases) {
       it(`rejects ${what}`, () => {
         assert.throws(() => parseDocument(JSON.stringify(input), 'json', 'data.json'), usage(message));
       });
     }
+
+    it('decodes UTF-8 exactly: a BOM stays, invalid bytes are refused naming the offset', () => {
+      assert.equal(decodeUtf8(Buffer.from([0xef, 0xbb, 0xbf, 0x61]), 'x'), '\ufeffa');
+      assert.equal(decodeUtf8(Buffer.from('a\ufffdb'), 'x'), 'a\ufffdb');
+      assert.throws(() => decodeUtf8(Buffer.from([0x61, 0xc3, 0x28]), 'Standard input'), usage(/^Standard input is not valid UTF-8 \(byte 0xc3 at offset 1\)/));
+    });
 
     it('rejects text that is not JSON, naming the source (default "input")', () => {
       assert.throws(() => parseDocument('{"entries": [', 'json', 'data.json'), usage(/^data\.json: not valid JSON: \S/));

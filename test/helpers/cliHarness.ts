@@ -93,7 +93,7 @@ async function runInProcess(args: string[], env: Record<string, string>, cwd: st
     err: (text) => {
       stderr += text.endsWith('\n') ? text : `${text}\n`;
     },
-    readStdin: () => Promise.resolve(input === undefined ? '' : input.toString()),
+    readStdin: () => Promise.resolve(input === undefined ? Buffer.alloc(0) : Buffer.from(input)),
     env,
   }, cwd);
   return { code, signal: null, stdout, stderr };
