@@ -36,6 +36,11 @@ const FORMAT_VERSION_OFFSETS = [18, 19] as const;
 const WAL_FORMAT = 2;
 
 const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
+/**
+ * Values are read as their bytes and decoded here: sql.js decodes TEXT with a TextDecoder that
+ * drops a leading BOM, and a value must come back exactly as it was stored.
+ */
+const ENTRY_SELECT = 'project, namespace, key, context, CAST(value AS BLOB), created_at, updated_at, expires_at';
 const SAME_ADDRESS = 'project = ? AND namespace = ? AND key = ? AND context IS ?';
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
 /**
@@ -75,13 +80,19 @@ export function prefixUpperBound(prefix: string): string | undefined {
   return undefined;
 }
 
+/** A value read as `CAST(value AS BLOB)`, decoded without dropping a BOM. */
+function valueText(cell: SqlValue): string {
+  if (cell instanceof Uint8Array) return Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength).toString('utf8');
+  return cell === null ? '' : String(cell);
+}
+
 function rowToEntry(row: SqlValue[]): Entry {
   return {
     project: row[0] as string,
     namespace: row[1] as string,
     key: row[2] as string,
     context: row[3] as string | null,
-    value: row[4] as string,
+    value: valueText(row[4]!),
     createdAt: row[5] as number,
     updatedAt: row[6] as number,
     expiresAt: row[7] as number | null,
@@ -263,7 +274,7 @@ export class SqlJsFileStore implements KvStore {
     return this.read((db, now) => {
       // Files written by the Rust CLI may hold duplicate context-less rows (spec §4.5): newest wins.
       // Picked here rather than with ORDER BY, which costs sql.js a sort per lookup (4x the query).
-      const rows = this.rows(db, `SELECT ${ENTRY_COLUMNS}, rowid FROM kv WHERE ${SAME_ADDRESS}`, [
+      const rows = this.rows(db, `SELECT ${ENTRY_SELECT}, rowid FROM kv WHERE ${SAME_ADDRESS}`, [
         address.project,
         address.namespace,
         address.key,
@@ -310,7 +321,7 @@ export class SqlJsFileStore implements KvStore {
     return this.read((db, now) => {
       const { where, params } = this.listWhere(query, now);
       const limit = query.limit ?? -1;
-      return this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY key, context LIMIT ?`, [...params, limit]).map(rowToEntry);
+      return this.rows(db, `SELECT ${ENTRY_SELECT} FROM kv WHERE ${where} ORDER BY key, context LIMIT ?`, [...params, limit]).map(rowToEntry);
     });
   }
 
@@ -381,7 +392,7 @@ export class SqlJsFileStore implements KvStore {
         params.push(scope.namespace);
       }
       const where = clauses.join(' AND ');
-      const entries = this.rows(db, `SELECT ${ENTRY_COLUMNS} FROM kv WHERE ${where} ORDER BY project, namespace, key, context`, params).map(rowToEntry);
+      const entries = this.rows(db, `SELECT ${ENTRY_SELECT} FROM kv WHERE ${where} ORDER BY project, namespace, key, context`, params).map(rowToEntry);
       options.onProgress?.(1, `Read ${entries.length} entries`);
       const ttlNamespaces = this.readTtlNamespaces(db).filter(
         (ns) => (scope.project === undefined || ns.project === scope.project) && (scope.namespace === undefined || ns.namespace === scope.namespace),
@@ -551,9 +562,9 @@ export class SqlJsFileStore implements KvStore {
     }
     return this.write((db, now) => {
       const params = [address.project, address.namespace, address.key, address.context];
-      const [current] = this.rows(db, `SELECT created_at, value, expires_at FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, params);
+      const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, params);
       const live = current && (current[2] === null || (current[2] as number) > now) ? current : undefined;
-      if (options.expected && options.expected.value !== (live?.[1] as string | undefined)) {
+      if (options.expected && options.expected.value !== (live ? valueText(live[1]!) : undefined)) {
         throw new ProntoError('conflict', `The value at ${address.project}.${address.namespace}.${address.key} changed since it was read`);
       }
       const [ttlRow] = this.rows(db, 'SELECT default_ttl FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [
