@@ -5,11 +5,21 @@ import { ProntoError } from './errors';
 const TEMP_SUFFIX = '.prontodb-tmp';
 let tempCounter = Date.now();
 
+export interface AtomicWriteHooks {
+  /**
+   * Runs once the new content is durable in the temp file, right before the rename; throwing aborts
+   * the write (the temp file is removed and the error passes through unchanged).
+   */
+  beforeRename?: () => void;
+  /** Runs once the rename is durable; throwing reports a problem with a write that did happen. */
+  afterRename?: () => void;
+}
+
 /**
  * Replaces `file` with `bytes` so that a crash at any moment leaves either the old or the new
  * file: write a temp file in the same directory, fsync it, rename it over, fsync the directory.
  */
-export async function writeFileAtomically(file: string, bytes: Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomically(file: string, bytes: Uint8Array, mode = 0o644, hooks: AtomicWriteHooks = {}): Promise<void> {
   const directory = path.dirname(file);
   const temp = path.join(directory, `.${path.basename(file)}.${process.pid}.${(tempCounter++).toString(36)}${TEMP_SUFFIX}`);
   try {
@@ -23,12 +33,15 @@ export async function writeFileAtomically(file: string, bytes: Uint8Array, mode 
     } finally {
       fs.closeSync(fd);
     }
+    hooks.beforeRename?.();
     fs.renameSync(temp, file);
   } catch (error) {
     fs.rmSync(temp, { force: true });
+    if (error instanceof ProntoError || !(error instanceof Error) || !('code' in error)) throw error;
     throw new ProntoError('io', `Could not write ${file}: ${(error as Error).message}`);
   }
   await syncDirectory(directory);
+  hooks.afterRename?.();
 }
 
 async function syncDirectory(directory: string): Promise<void> {

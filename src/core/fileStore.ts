@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { writeFileAtomically, removeAbandonedTempFiles } from './atomicFile';
 import { ProntoError, throwIfCancelled } from './errors';
-import { acquireFileLock, type LockOptions } from './lock';
+import { lockFile, type FileLock, type LockOptions } from './lock';
+import { inspectNativeState, nativeWriteBlocker, rollBackJournal, type FileId } from './nativeSqlite';
 import { inspectSchema, SCHEMA_SQL } from './schema';
 import type { ChangeEvent, ImportOptions, KvStore, ListQuery, SetOptions } from './store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
@@ -66,6 +67,40 @@ function statOrNull(file: string): fs.Stats | null {
   return fs.statSync(file, { throwIfNoEntry: false }) ?? null;
 }
 
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function notRegularFile(file: string, stat: fs.Stats): ProntoError {
+  return new ProntoError('io', `${file} is ${kindOf(stat)}, not a database file; it was left untouched`);
+}
+
+/** The write of a group met a file another process changed since it was loaded: apply it again. */
+class ChangedDuringCommit extends Error {}
+
+/** Reads a whole file through one descriptor; never blocks on a FIFO (O_NONBLOCK) or reads a device. */
+function readRegularFile(file: string): { bytes: Buffer; identity: FileIdentity } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw notRegularFile(file, stat);
+    return { bytes: stat.size > 0 ? fs.readFileSync(fd) : Buffer.alloc(0), identity: identityOf(stat) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * The smallest string greater than every string starting with `prefix`, in SQLite's BINARY (UTF-8
  * byte, i.e. code point) order; lets a prefix scan use the primary-key index and stop at its end.
@@ -126,6 +161,8 @@ export class SqlJsFileStore implements KvStore {
   private schemaUnwritten = false;
   private integrityChecked = false;
   private walSidecarBytes = 0;
+  /** The loaded copy had a native transaction's journal rolled back in memory. */
+  private rolledBackJournal = false;
   /** The header's change counter of the file as loaded; every write of ours increments it. */
   private changeCounter = 0;
   private readonly statements = new Map<string, Statement>();
@@ -155,7 +192,10 @@ export class SqlJsFileStore implements KvStore {
   /** Non-empty when a native SQLite process left changes in `<file>-wal` that this copy cannot see. */
   get staleReadWarning(): string | undefined {
     this.ensureCurrent();
-    if (this.walSidecarBytes === 0) return undefined;
+    if (this.rolledBackJournal) {
+      return `${this.location}-journal holds a native SQLite transaction in progress or interrupted; reads show the last committed state`;
+    }
+    if (this.walSidecarBytes <= 32) return undefined;
     return `${this.location}-wal holds ${this.walSidecarBytes} bytes a native SQLite process has not checkpointed; reads may be stale`;
   }
 
@@ -175,23 +215,41 @@ export class SqlJsFileStore implements KvStore {
     return this.db!;
   }
 
-  private load(): void {
-    this.discard();
-    let bytes: Buffer | undefined;
-    let identity: FileIdentity | null = null;
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(this.location, 'r');
-      // fstat and read through one descriptor, so identity and content belong to the same file.
-      identity = identityOf(fs.fstatSync(fd));
-      bytes = identity.size > 0 ? fs.readFileSync(fd) : undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+  /**
+   * The file's committed content. A native writer in rollback-journal mode changes pages in place
+   * after saving their originals in `-journal`, so a read during its transaction (or after it
+   * crashed) would see a mix: the journal's pages are put back in memory, as SQLite itself does.
+   * The journal is read around the file and everything is reread if anything moved meanwhile.
+   */
+  private readCommitted(): { bytes: Buffer | undefined; identity: FileIdentity | null; rolledBack: boolean } {
+    const journalFile = `${this.location}-journal`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const journalBefore = statOrNull(journalFile);
+        const main = readRegularFile(this.location);
+        const journal = journalBefore && journalBefore.size > 0 ? readRegularFile(journalFile) : null;
+        const journalAfter = statOrNull(journalFile);
+        const mainAfter = statOrNull(this.location);
+        const stable =
+          sameIdentity(journalBefore && identityOf(journalBefore), journalAfter && identityOf(journalAfter)) &&
+          sameIdentity(main?.identity ?? null, mainAfter && identityOf(mainAfter));
+        if (!stable && attempt < 20) continue;
+        if (!stable) throw new ProntoError('io', `${this.location} kept changing while being read (a native SQLite process is writing it); try again`);
+        if (!main) return { bytes: undefined, identity: null, rolledBack: false };
+        const restored = journal && journal.bytes.length > 0 ? rollBackJournal(main.bytes, journal.bytes) : undefined;
+        if (restored) return { bytes: Buffer.from(restored), identity: main.identity, rolledBack: true };
+        return { bytes: main.bytes.length > 0 ? main.bytes : undefined, identity: main.identity, rolledBack: false };
+      } catch (error) {
+        if (error instanceof ProntoError) throw error;
         throw new ProntoError('io', `Cannot read ${this.location}: ${(error as Error).message}`);
       }
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
     }
+  }
+
+  private load(): void {
+    this.discard();
+    const { bytes, identity, rolledBack } = this.readCommitted();
+    this.rolledBackJournal = rolledBack;
     if (bytes) {
       if (bytes.length < 100 || !bytes.subarray(0, 16).equals(SQLITE_HEADER)) {
         throw new ProntoError('not-sqlite', `${this.location} is not an SQLite database; it was left untouched`);
@@ -423,20 +481,81 @@ export class SqlJsFileStore implements KvStore {
     this.flushing = undefined;
   }
 
+  /**
+   * The file a commit replaces: the database path itself, or for a symbolic link the file it points
+   * to (replacing the link would silently fork the database into a copy). Anything but a regular
+   * file or a missing path is refused: a rename over `/dev/null` or a FIFO replaces the device.
+   */
+  private writeTarget(): string {
+    let target = this.location;
+    const link = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (link?.isSymbolicLink()) {
+      try {
+        target = fs.realpathSync(target);
+      } catch {
+        throw new ProntoError(
+          'io',
+          `${this.location} is a symbolic link to ${fs.readlinkSync(this.location)}, which does not exist; create that file or remove the link`,
+        );
+      }
+    }
+    const stat = target === this.location ? link : fs.lstatSync(target, { throwIfNoEntry: false });
+    if (stat && !stat.isFile()) throw notRegularFile(this.location, stat);
+    return target;
+  }
+
   private async commit(batch: WriteJob[]): Promise<void> {
-    let release: (() => Promise<void>) | undefined;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let lock: FileLock | undefined;
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     let changed = false;
     try {
-      release = await acquireFileLock(this.location, this.options.lock);
-      removeAbandonedTempFiles(this.location);
+      const target = this.writeTarget();
+      lock = await lockFile(target, this.options.lock);
+      removeAbandonedTempFiles(target);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          ({ outcomes, changed } = await this.applyBatch(batch, target, lock));
+          break;
+        } catch (error) {
+          // A native process wrote the file in place while the group was being applied: start over
+          // from what it wrote rather than replace it with a copy that lacks its change.
+          if (!(error instanceof ChangedDuringCommit) || attempt >= 5) throw error instanceof ChangedDuringCommit ? new ProntoError('conflict', `${this.location} kept changing during the write (another program writes it in place); nothing was written`) : error;
+          this.discard();
+        }
+      }
+    } catch (error) {
+      // The in-memory copy may now differ from the file: drop it so the next call rereads the file.
+      this.discard();
+      const failure = wrapSqliteError(this.location, error);
+      for (const job of batch) job.reject(failure);
+      await lock?.release();
+      return;
+    }
+    await lock.release();
+    batch.forEach((job, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+    if (changed) this.emit({ origin: 'local' });
+  }
+
+  /** Applies the group in one transaction over the current file and, if anything changed, persists it. */
+  private async applyBatch(
+    batch: WriteJob[],
+    target: string,
+    lock: FileLock,
+  ): Promise<{ outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>; changed: boolean }> {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let changed = false;
+    {
       let db = this.ensureCurrent();
       // Identity can miss a replacement on file systems with coarse timestamps; the counter cannot.
       if (this.changeCounterOnDisk() !== this.changeCounter) {
         this.load();
         db = this.db!;
       }
-      this.refuseNativeSidecars();
+      this.refuseNativeActivity(target);
       if (!this.integrityChecked) this.checkIntegrity(db);
       const now = this.nowSeconds();
       // total_changes() also counts rows a rolled-back job touched, so count only what was kept.
@@ -470,22 +589,9 @@ export class SqlJsFileStore implements KvStore {
       }
       // A new file is written once something succeeded in it, even if that changed no row (initialize).
       changed = keptChanges > 0 || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
-      if (changed) await this.persist(db);
-    } catch (error) {
-      // The in-memory copy may now differ from the file: drop it so the next call rereads the file.
-      this.discard();
-      const failure = wrapSqliteError(this.location, error);
-      for (const job of batch) job.reject(failure);
-      await release?.().catch(() => undefined);
-      return;
+      if (changed) await this.persist(db, target, lock);
     }
-    await release().catch(() => undefined);
-    batch.forEach((job, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
-    });
-    if (changed) this.emit({ origin: 'local' });
+    return { outcomes, changed };
   }
 
   private totalChanges(db: Database): number {
@@ -506,24 +612,15 @@ export class SqlJsFileStore implements KvStore {
   }
 
   /**
-   * A `-wal` or `-shm` beside the file means a native SQLite process (such as the Rust prontodb) has
-   * it open or crashed with it open. Replacing the file then loses writes: ours, when that process
-   * checkpoints its WAL over our file, or its own, which land on the file we replaced.
+   * Replacing the file while a native SQLite process (such as the Rust prontodb) has it open or left
+   * work in its sidecars loses writes: ours, when it checkpoints its WAL or replays its journal over
+   * our file, or its own, which land on the file we replaced. See nativeSqlite.ts for what is seen.
    */
-  private refuseNativeSidecars(): void {
-    const wal = statOrNull(`${this.location}-wal`);
-    const shm = statOrNull(`${this.location}-shm`);
-    this.walSidecarBytes = wal?.size ?? 0;
-    if (!wal && !shm) return;
-    const state =
-      this.walSidecarBytes > 0
-        ? `${this.location}-wal holds changes a native SQLite process (such as the Rust prontodb) has not checkpointed, and reads may be stale`
-        : `a native SQLite process (such as the Rust prontodb) has ${this.location} open (its -wal/-shm files exist)`;
-    throw new ProntoError(
-      'wal-pending',
-      `Not writing: ${state}; writing now would lose updates. Let that process finish, or if none is running, run: ` +
-        `sqlite3 '${this.location}' 'PRAGMA wal_checkpoint(TRUNCATE);'`,
-    );
+  private refuseNativeActivity(target: string, previous?: FileId): void {
+    const state = inspectNativeState(target, previous ? { include: [previous], skipMain: true } : undefined);
+    this.walSidecarBytes = state.walFrameBytes > 0 ? state.walFrameBytes + 32 : 0;
+    const blocker = nativeWriteBlocker(target, state);
+    if (blocker) throw new ProntoError('wal-pending', `Not writing: ${blocker}`);
   }
 
   private checkIntegrity(db: Database): void {
@@ -534,18 +631,46 @@ export class SqlJsFileStore implements KvStore {
     this.integrityChecked = true;
   }
 
-  private async persist(db: Database): Promise<void> {
+  /**
+   * Replaces the file with the committed copy. Right before the rename, with the new content already
+   * durable in a temp file, everything the decision to write rested on is checked again: the lock is
+   * still ours, no native process has appeared, and the file is still the one the group was applied
+   * to. Right after it, a native process that opened the old file in that instant is looked for too:
+   * it is reported as an error, never as success.
+   */
+  private async persist(db: Database, target: string, lock: FileLock): Promise<void> {
     const bytes = db.export();
     if (this.walFormat) for (const offset of FORMAT_VERSION_OFFSETS) bytes[offset] = WAL_FORMAT;
     const counter = (this.changeCounter + 1) >>> 0;
     const header = Buffer.from(bytes.buffer, bytes.byteOffset, 100);
     for (const offset of CHANGE_COUNTER_OFFSETS) header.writeUInt32BE(counter, offset);
-    const mode = statOrNull(this.location)?.mode;
-    await writeFileAtomically(this.location, bytes, mode === undefined ? undefined : mode & 0o777);
+    const mode = statOrNull(target)?.mode;
+    let replaced: FileId | undefined;
+    await writeFileAtomically(target, bytes, mode === undefined ? undefined : mode & 0o777, {
+      beforeRename: () => {
+        lock.assertHeld();
+        this.refuseNativeActivity(target);
+        const current = statOrNull(target);
+        if (!sameIdentity(current && identityOf(current), this.loadedFrom) || (current && this.changeCounterOnDisk() !== this.changeCounter)) {
+          throw new ChangedDuringCommit();
+        }
+        if (current) replaced = { dev: current.dev, ino: current.ino };
+      },
+      afterRename: () => {
+        try {
+          this.refuseNativeActivity(target, replaced);
+        } catch (error) {
+          throw new ProntoError(
+            'wal-pending',
+            `${target} was written, but a native SQLite process opened it at the same moment, so one of the two updates may be lost; check the data. ${(error as Error).message}`,
+          );
+        }
+      },
+    });
     this.fileWrites++;
     this.changeCounter = counter;
     this.schemaUnwritten = false;
-    const stat = statOrNull(this.location);
+    const stat = statOrNull(target);
     this.loadedFrom = stat && identityOf(stat);
   }
 

@@ -1,0 +1,208 @@
+import * as fs from 'node:fs';
+
+/**
+ * What native SQLite processes (the Rust prontodb, the `sqlite3` shell, any app) are doing with a
+ * database file, as far as Node can see without native code.
+ *
+ * Node cannot take SQLite's POSIX advisory locks, but on Linux it can *see* them: /proc/locks lists
+ * every lock with the pid, device and inode it is on. A native connection holds a lock on the
+ * database file during every transaction, and in WAL mode a shared lock on `-shm` for as long as it
+ * is open. Elsewhere (macOS, Windows) locks are invisible and only the sidecar files tell.
+ */
+
+/** Bytes 0–7 of a rollback journal header; a journal without them (zeroed, empty) replays nothing. */
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+/** A WAL file holds frames only past its 32-byte header. */
+const WAL_HEADER_BYTES = 32;
+
+export interface FileId {
+  dev: number;
+  ino: number;
+}
+
+export interface NativeState {
+  /** `-journal` with a live header: a transaction in progress, or interrupted (a hot journal). */
+  hotJournal: boolean;
+  /**
+   * A non-empty `-journal` without a live header: a transaction that has not touched the file yet
+   * (SQLite writes the header's magic only once it is about to), or PERSIST mode's leftover.
+   */
+  journalPresent: boolean;
+  /** Bytes of WAL frames in `-wal` (0 for a missing, empty or header-only file). */
+  walFrameBytes: number;
+  /** `-wal` or `-shm` exist (possibly inert leftovers of a closed connection). */
+  walSidecars: boolean;
+  /** Other processes holding POSIX locks on the file or its sidecars; null where locks cannot be seen. */
+  lockHolders: number[] | null;
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+function major(dev: number): number {
+  return Number((BigInt(dev) >> 8n) & 0xfffn) | Number((BigInt(dev) >> 32n) & ~0xfffn);
+}
+
+function minor(dev: number): number {
+  return Number(BigInt(dev) & 0xffn) | Number((BigInt(dev) >> 12n) & ~0xffn);
+}
+
+/**
+ * Pids (other than ours) holding POSIX locks on any of `files`, or null where /proc/locks is not
+ * available. Lines read: `1: POSIX  ADVISORY  WRITE 6432 fe:00:2146822 120 120`.
+ */
+export function posixLockHolders(files: FileId[]): number[] | null {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return null;
+  }
+  if (files.length === 0) return [];
+  const wanted = new Set(files.map((file) => `${major(file.dev).toString(16).padStart(2, '0')}:${minor(file.dev).toString(16).padStart(2, '0')}:${file.ino}`));
+  const inodes = new Set(files.map((file) => String(file.ino)));
+  const holders = new Set<number>();
+  for (const line of text.split('\n')) {
+    // "->" lines are waiters blocked on a lock; the process is just as much a native user.
+    const fields = line.replace('->', '').trim().split(/\s+/);
+    if (fields.length < 6 || (fields[1] !== 'POSIX' && fields[1] !== 'OFDLCK' && fields[1] !== 'FLOCK')) continue;
+    const pid = Number(fields[4]);
+    const id = fields[5]!;
+    const ino = id.slice(id.lastIndexOf(':') + 1);
+    // Device numbers of overlay and fuse file systems can differ from what stat reports; an inode
+    // match alone errs on the side of seeing a native process.
+    if (!wanted.has(id.toLowerCase()) && !inodes.has(ino)) continue;
+    if (pid !== process.pid) holders.add(pid);
+  }
+  return [...holders];
+}
+
+function hasJournalHeader(journal: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(journal, 'r');
+    const header = Buffer.alloc(JOURNAL_MAGIC.length);
+    return fs.readSync(fd, header, 0, header.length, 0) === header.length && header.equals(JOURNAL_MAGIC);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * `include`: more files whose lock holders count (the file a write just replaced); `skipMain`: the
+ * database file's own holders do not count (right after a rename it is our new file, which a native
+ * process may open without harm).
+ */
+export function inspectNativeState(file: string, options: { include?: FileId[]; skipMain?: boolean } = {}): NativeState {
+  const ids: FileId[] = [...(options.include ?? [])];
+  const main = options.skipMain ? null : statOrNull(file);
+  if (main) ids.push(main);
+  const wal = statOrNull(`${file}-wal`);
+  const shm = statOrNull(`${file}-shm`);
+  const journal = statOrNull(`${file}-journal`);
+  for (const sidecar of [wal, shm, journal]) if (sidecar) ids.push(sidecar);
+  return {
+    hotJournal: journal !== null && journal.size > 0 && hasJournalHeader(`${file}-journal`),
+    journalPresent: journal !== null && journal.size > 0,
+    walFrameBytes: wal && wal.size > WAL_HEADER_BYTES ? wal.size - WAL_HEADER_BYTES : 0,
+    walSidecars: wal !== null || shm !== null,
+    lockHolders: posixLockHolders(ids),
+  };
+}
+
+/**
+ * Why writing the file now would lose someone's update, or undefined when it is safe.
+ *
+ * An empty or header-only `-wal` and a `-shm` with no lock on them are what a closed connection
+ * leaves (`sqlite3 -readonly` does): nothing to replay and nobody to race, so they do not block.
+ * Where locks cannot be seen, any sidecar blocks, since an idle native connection looks the same.
+ */
+export function nativeWriteBlocker(file: string, state: NativeState): string | undefined {
+  const checkpoint = `sqlite3 '${file}' 'PRAGMA wal_checkpoint(TRUNCATE);'`;
+  if (state.hotJournal) {
+    return (
+      `${file}-journal holds a native SQLite transaction that is in progress or was interrupted; ` +
+      `writing now would lose it or be undone by it. Let that process finish, or if none is running, ` +
+      `let SQLite roll it back: sqlite3 '${file}' 'PRAGMA quick_check;'`
+    );
+  }
+  if (state.walFrameBytes > 0) {
+    return (
+      `${file}-wal holds changes a native SQLite process (such as the Rust prontodb) has not checkpointed, and reads may be stale; ` +
+      `writing now would lose updates. Let that process finish, or if none is running, run: ${checkpoint}`
+    );
+  }
+  if (state.lockHolders && state.lockHolders.length > 0) {
+    const doing = state.journalPresent ? `is writing ${file} (its -journal exists)` : `has ${file} open`;
+    return `a native SQLite process (pid ${state.lockHolders.join(', ')}) ${doing}; writing now would lose updates. Close that program and try again`;
+  }
+  if (state.journalPresent && state.lockHolders === null) {
+    return (
+      `${file}-journal exists: a native SQLite process may be writing the file (this system cannot tell whether one is running); ` +
+      `writing now could lose updates. Let that process finish, or if none is running, remove the empty journal with: sqlite3 '${file}' 'PRAGMA journal_mode=DELETE;'`
+    );
+  }
+  if (state.walSidecars && state.lockHolders === null) {
+    return (
+      `a native SQLite process (such as the Rust prontodb) may have ${file} open (its -wal/-shm files exist, and this system cannot tell whether one is running); ` +
+      `writing now could lose updates. Let that process finish, or if none is running, run: ${checkpoint}`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The state a hot rollback journal restores: the original pages it holds are put back and the file
+ * is cut to its size before the transaction, exactly what native SQLite does before reading. Stops
+ * at the first record whose checksum fails, as SQLite does (that record was never fully written,
+ * so its page was never overwritten in the database).
+ * Returns undefined when the journal holds no valid header.
+ */
+export function rollBackJournal(database: Uint8Array, journal: Uint8Array): Uint8Array | undefined {
+  const view = Buffer.from(journal.buffer, journal.byteOffset, journal.byteLength);
+  if (view.length < 28 || !view.subarray(0, 8).equals(JOURNAL_MAGIC)) return undefined;
+  const sectorSize = view.readUInt32BE(20);
+  const pageSize = view.readUInt32BE(24);
+  const initialPages = view.readUInt32BE(16);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0 || sectorSize < 32 || sectorSize > 65536) return undefined;
+  const recordSize = 4 + pageSize + 4;
+  let result = Buffer.from(database);
+  const pages = new Map<number, Buffer>();
+  let offset = 0;
+  segments: while (offset + 28 <= view.length && view.subarray(offset, offset + 8).equals(JOURNAL_MAGIC)) {
+    let records = view.readUInt32BE(offset + 8);
+    const nonce = view.readUInt32BE(offset + 12);
+    offset += sectorSize;
+    // 0xFFFFFFFF: written without syncing (synchronous=OFF); every whole record up to the end
+    // counts. 0: the count was never synced, so no page of the database was overwritten yet.
+    if (records === 0xffffffff) records = Math.floor((view.length - offset) / recordSize);
+    for (let index = 0; index < records; index++) {
+      if (offset + recordSize > view.length) break segments;
+      const pageNumber = view.readUInt32BE(offset);
+      const data = view.subarray(offset + 4, offset + 4 + pageSize);
+      const checksum = view.readUInt32BE(offset + 4 + pageSize);
+      let sum = nonce;
+      for (let i = pageSize - 200; i > 0; i -= 200) sum = (sum + data[i]!) >>> 0;
+      if (sum !== checksum || pageNumber === 0) break segments;
+      // The first copy of a page in the journal is its original content.
+      if (!pages.has(pageNumber)) pages.set(pageNumber, Buffer.from(data));
+      offset += recordSize;
+    }
+    offset = Math.ceil(offset / sectorSize) * sectorSize;
+  }
+  const finalSize = initialPages > 0 ? initialPages * pageSize : result.length;
+  if (result.length < finalSize) result = Buffer.concat([result, Buffer.alloc(finalSize - result.length)]);
+  for (const [pageNumber, data] of pages) {
+    const start = (pageNumber - 1) * pageSize;
+    if (start + pageSize > result.length) result = Buffer.concat([result, Buffer.alloc(start + pageSize - result.length)]);
+    data.copy(result, start);
+  }
+  return result.subarray(0, finalSize);
+}
