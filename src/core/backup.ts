@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { ProntoError, throwIfCancelled, usageError } from './errors';
+import * as zlib from 'node:zlib';
+import { errnoCode, errnoText, ProntoError, throwIfCancelled, usageError } from './errors';
 import { acquireFileLock } from './lock';
 import { Env, Layout, databaseDirectory, databaseFile, homeDirectory, validateDatabaseName } from './paths';
+import { loadSqlJs } from './sqljs';
 import { LongOperationOptions } from './types';
 
 /** Loaded on first use, so commands that make no archive do not pay for it at startup. */
@@ -56,6 +59,36 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const MAX_INCREMENT = 99;
 /** Files beside a db file that only make sense with the file they were written for. */
 const STALE_SIDECARS = ['-wal', '-shm', '-journal'];
+
+/**
+ * What restore accepts, checked on each entry's header before its content is read, so a hostile
+ * archive (a "tar bomb") is refused after reading headers, not after unpacking gigabytes. The
+ * database file is loaded whole into memory for the integrity check (as the engine loads it for
+ * use), so its cap is also what bounds restore's memory: about twice maxDatabaseBytes.
+ */
+export interface RestoreLimits {
+  /** Entries (files and directories) in the archive. */
+  maxEntries: number;
+  /** Bytes of the database file, and of its -wal / -shm. */
+  maxDatabaseBytes: number;
+  /** Bytes of one cursor file (they hold a few hundred). */
+  maxCursorBytes: number;
+  /** Bytes of all entries together. */
+  maxTotalBytes: number;
+}
+
+const MIB = 1024 * 1024;
+export const DEFAULT_RESTORE_LIMITS: Readonly<RestoreLimits> = Object.freeze({
+  maxEntries: 10_000,
+  maxDatabaseBytes: 1024 * MIB,
+  maxCursorBytes: 1 * MIB,
+  maxTotalBytes: 2048 * MIB,
+});
+
+/** Staging folders and temp files of a backup or restore that is still running look like this. */
+const STAGING_PREFIXES = ['.prontodb-backup-', '.prontodb-restore-'];
+/** A staging folder whose owner cannot be checked (another host, an older version) is abandoned after this long untouched. */
+const ABANDONED_AFTER_MS = 60 * 60 * 1000;
 
 // `(.+)` is greedy, so the fixed-shape suffix is matched from the right and database names may
 // themselves contain `_`, digits and `.`.
@@ -118,9 +151,10 @@ async function writeArchive(
     throw new ProntoError('not-found', `Database '${database}' not found (no ${dbFile} and no cursors directory)`);
   }
   await mkdirOrFail(outputDir);
+  await removeAbandonedStaging(outputDir);
   let staging: string | undefined;
   try {
-    const stagingDir = await fsp.mkdtemp(path.join(outputDir, '.prontodb-backup-'));
+    const stagingDir = await fsp.mkdtemp(path.join(outputDir, stagingPrefix('backup')));
     staging = stagingDir;
     onProgress?.(0.05, `Reading database '${database}'`);
     const entries = await withOptionalLock(dbFile, !options.holdsLock, () =>
@@ -329,11 +363,27 @@ class ArchiveRules {
   database: string | undefined;
   readonly files: string[] = [];
   problem: string | undefined;
+  private entries = 0;
+  private totalBytes = 0;
 
-  /** Records the first problem; returns whether the entry is acceptable. */
-  check(entryPath: string, type: string): boolean {
-    if (this.problem === undefined) this.problem = this.findProblem(entryPath, type);
+  constructor(private readonly limits: RestoreLimits = DEFAULT_RESTORE_LIMITS) {}
+
+  /** Records the first problem; returns whether the entry is acceptable. Reads only the header. */
+  check(entryPath: string, type: string, size = 0): boolean {
+    if (this.problem === undefined) this.problem = this.findProblem(entryPath, type) ?? this.findExcess(entryPath, size);
     return this.problem === undefined;
+  }
+
+  private findExcess(entryPath: string, size: number): string | undefined {
+    const { maxEntries, maxDatabaseBytes, maxCursorBytes, maxTotalBytes } = this.limits;
+    this.entries++;
+    this.totalBytes += size;
+    if (this.entries > maxEntries) return `more than ${maxEntries} entries (restore accepts at most that many)`;
+    const isCursor = /\.cursor$/.test(entryPath);
+    const cap = isCursor ? maxCursorBytes : maxDatabaseBytes;
+    if (size > cap) return `'${entryPath}' is ${describeBytes(size)}, more than restore accepts for ${isCursor ? 'a cursor file' : 'a database file'} (${describeBytes(cap)})`;
+    if (this.totalBytes > maxTotalBytes) return `its entries hold more than ${describeBytes(maxTotalBytes)} together (restore accepts at most that)`;
+    return undefined;
   }
 
   isDatabaseFile(entryPath: string): boolean {
@@ -390,45 +440,136 @@ class ArchiveRules {
 }
 
 /** Validates the archive without extracting anything. Throws a ProntoError naming the problem. */
-export async function inspectBackup(archive: string): Promise<ArchiveContents> {
+export async function inspectBackup(archive: string, limits: RestoreLimits = DEFAULT_RESTORE_LIMITS): Promise<ArchiveContents> {
   const file = path.resolve(archive);
-  const rules = new ArchiveRules();
+  const rules = new ArchiveRules(limits);
   let header: Buffer | undefined;
-  await readArchive(file, () =>
-    tarModule().t({
-      file,
-      strict: true,
-      onReadEntry: (entry) => {
-        if (!rules.check(entry.path, entry.type) || !rules.isDatabaseFile(entry.path)) return;
-        const chunks: Buffer[] = [];
-        let collected = 0;
-        entry.on('data', (chunk: Buffer) => {
-          if (collected >= SQLITE_HEADER.length) return;
-          chunks.push(chunk);
-          collected += chunk.length;
-        });
-        entry.on('end', () => {
-          header = Buffer.concat(chunks);
-        });
-      },
-    }),
-  );
+  const parser = new (tarModule().Parser)({ strict: true });
+  let stop: ArchiveRead | undefined;
+  parser.on('entry', (entry) => {
+    if (!rules.check(entry.path, entry.type, entry.size)) {
+      entry.resume();
+      stop?.(); // the first bad header ends the read: nothing after it is decompressed
+      return;
+    }
+    if (!rules.isDatabaseFile(entry.path)) {
+      entry.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let collected = 0;
+    entry.on('data', (chunk: Buffer) => {
+      if (collected >= SQLITE_HEADER.length) return;
+      chunks.push(chunk);
+      collected += chunk.length;
+    });
+    entry.on('end', () => {
+      header = Buffer.concat(chunks);
+    });
+  });
+  stop = await streamArchive(file, parser, limits, 'inspect');
+  await stop.done;
   return rules.finish(file, header);
 }
 
-/** Runs a node-tar read of `file`, turning its failures into ProntoErrors that name the archive. */
-async function readArchive(file: string, read: () => Promise<void>): Promise<void> {
-  try {
-    await read();
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') throw new ProntoError('not-found', `Backup file ${file} not found`);
-    if (code === 'EISDIR') throw usageError(`Backup ${file} is a directory, not a .tar.gz archive`);
-    if (code?.startsWith('TAR_') || code?.startsWith('Z_')) {
-      throw invalidArchive(file, `not a readable gzip-compressed tar archive (${(error as Error).message})`);
+interface ArchiveRead {
+  (): void;
+  /** Settles when the archive was read to its end, or stopped; rejects with a ProntoError. */
+  done: Promise<void>;
+}
+
+/**
+ * Feeds `file` through gunzip into a node-tar parser (or unpacker) in small chunks with
+ * backpressure, counting decompressed bytes: node-tar's own file reader hands its gunzip 16 MB at a
+ * time, which a compression bomb inflates to gigabytes in memory before any limit is checked.
+ * Returns a function that stops the read early (after the first refused header).
+ */
+async function streamArchive(
+  file: string,
+  sink: import('tar').Parser,
+  limits: RestoreLimits,
+  purpose: 'inspect' | 'extract',
+  into?: string,
+): Promise<ArchiveRead> {
+  await assertRegularArchive(file);
+  // Headers, padding and pax records add at most a few blocks per entry to the payload.
+  const maxDecompressed = limits.maxTotalBytes + (limits.maxEntries + 2) * 3 * 512 + MIB;
+  let finish!: () => void;
+  let fail!: (error: ProntoError) => void;
+  let settled = false;
+  const source = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
+  const gunzip = zlib.createGunzip({ chunkSize: 64 * 1024 });
+  const done = new Promise<void>((resolve, reject) => {
+    finish = () => {
+      if (settled) return;
+      settled = true;
+      source.destroy();
+      gunzip.destroy();
+      resolve();
+    };
+    fail = (error) => {
+      if (settled) return;
+      settled = true;
+      source.destroy();
+      gunzip.destroy();
+      reject(error);
+    };
+  });
+  let decompressed = 0;
+  source.on('error', (error) => fail(archiveReadError(file, error)));
+  gunzip.on('error', (error) => fail(invalidArchive(file, `not a readable gzip-compressed tar archive (${error.message})`)));
+  sink.on('error', (error: Error) => fail(sinkError(file, error, purpose, into)));
+  sink.on(purpose === 'extract' ? 'close' : 'end', finish);
+  gunzip.on('data', (chunk: Buffer) => {
+    if (settled) return;
+    decompressed += chunk.length;
+    if (decompressed > maxDecompressed) {
+      fail(invalidArchive(file, `it unpacks to more than ${describeBytes(maxDecompressed)} (restore accepts at most ${describeBytes(limits.maxTotalBytes)} of files)`));
+      return;
     }
-    throw asProntoError(error, `Cannot read backup ${file}`);
+    if (!sink.write(chunk)) {
+      gunzip.pause();
+      sink.once('drain', () => gunzip.resume());
+    }
+  });
+  gunzip.on('end', () => {
+    if (!settled) sink.end();
+  });
+  source.pipe(gunzip);
+  const stop = (() => finish()) as ArchiveRead;
+  stop.done = done;
+  return stop;
+}
+
+/** Only a regular file can be an archive: a FIFO would block (and is read twice), a folder is a mistake. */
+async function assertRegularArchive(file: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = await fsp.stat(file);
+  } catch (error) {
+    throw archiveReadError(file, error);
   }
+  if (stat.isDirectory()) throw usageError(`Backup ${file} is a directory, not a .tar.gz archive`);
+  if (!stat.isFile()) throw usageError(`Backup ${file} is not a regular file (a pipe or device cannot be restored from; save it to a file first)`);
+}
+
+function archiveReadError(file: string, error: unknown): ProntoError {
+  const code = errnoCode(error);
+  if (code === 'ENOENT') return new ProntoError('not-found', `Backup file ${file} not found`);
+  if (code === 'EISDIR') return usageError(`Backup ${file} is a directory, not a .tar.gz archive`);
+  return asProntoError(error, `Cannot read backup ${file}`);
+}
+
+/** node-tar reports bad archives as TAR_* errors; while unpacking, errno errors come from writing. */
+function sinkError(file: string, error: Error, purpose: 'inspect' | 'extract', into: string | undefined): ProntoError {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('TAR_') || code.startsWith('Z_'))) {
+    return invalidArchive(file, `not a readable gzip-compressed tar archive (${error.message})`);
+  }
+  if (purpose === 'extract' && errnoCode(error)) {
+    return new ProntoError('io', `Cannot restore ${file}: unpacking into ${into} failed: ${errnoText(error as NodeJS.ErrnoException)} (${code}); nothing was changed`);
+  }
+  return asProntoError(error, `Cannot read backup ${file}`);
 }
 
 function invalidArchive(archive: string, problem: string): ProntoError {
@@ -448,14 +589,15 @@ function invalidArchive(archive: string, problem: string): ProntoError {
 export async function restoreBackup(
   layout: Layout,
   archive: string,
-  options: { target?: string; safetyDir: string; now?: Date } & LongOperationOptions,
+  options: { target?: string; safetyDir: string; now?: Date; limits?: RestoreLimits } & LongOperationOptions,
 ): Promise<{ database: string; safetyCopy?: string }> {
   const { signal, onProgress } = options;
+  const limits = options.limits ?? DEFAULT_RESTORE_LIMITS;
   const file = path.resolve(archive);
   if (options.target !== undefined) validateDatabaseName(options.target);
   throwIfCancelled(signal);
   onProgress?.(0, `Checking ${path.basename(file)}`);
-  const contents = await inspectBackup(file);
+  const contents = await inspectBackup(file, limits);
   const target = options.target ?? contents.database;
   const targetDbFile = databaseFile(layout, target);
   throwIfCancelled(signal);
@@ -465,10 +607,14 @@ export async function restoreBackup(
   let swapped = false;
   try {
     await mkdirOrFail(layout.dataDir);
+    await removeAbandonedStaging(layout.dataDir);
     // Inside <data> so the final renames stay on one file system.
-    staging = await fsp.mkdtemp(path.join(layout.dataDir, '.prontodb-restore-'));
+    staging = await fsp.mkdtemp(path.join(layout.dataDir, stagingPrefix('restore')));
     onProgress?.(0.2, `Unpacking ${path.basename(file)}`);
-    await extractValidated(file, staging);
+    await extractValidated(file, staging, limits);
+    throwIfCancelled(signal);
+    onProgress?.(0.4, `Checking the integrity of ${contents.database}`);
+    await checkRestoredIntegrity(file, path.join(staging, contents.database, `pronto.${contents.database}.prdb`));
     throwIfCancelled(signal);
 
     createdTargetDir = await fsp.mkdir(path.dirname(targetDbFile), { recursive: true });
@@ -476,6 +622,8 @@ export async function restoreBackup(
     let safetyCopy: string | undefined;
     try {
       throwIfCancelled(signal);
+      // Under the lock every restore temp file beside the target is a leftover of a killed restore.
+      await removeRestoreLeftovers(layout, target);
       if (await hasDataToLose(layout, target)) {
         onProgress?.(0.5, `Saving the current '${target}' to a safety copy`);
         safetyCopy = await writeSafetyCopy(layout, target, options);
@@ -501,24 +649,61 @@ export async function restoreBackup(
 }
 
 /**
- * Second read of the archive, now extracting. The same rules filter every entry, so even an archive
- * changed since `inspectBackup` can never write a link or a path outside the staging directory.
+ * Second read of the archive, now extracting. The same rules (and limits) filter every entry by its
+ * header before its content is written, so even an archive changed since `inspectBackup` can never
+ * write a link, a path outside the staging directory, or more than the limits allow.
  */
-async function extractValidated(archive: string, staging: string): Promise<void> {
-  const rules = new ArchiveRules();
-  await readArchive(archive, () =>
-    tarModule().x({
-      file: archive,
-      cwd: staging,
-      strict: true,
-      preserveOwner: false,
-      filter: (entryPath, entry) => 'type' in entry && rules.check(entryPath, entry.type),
-    }),
-  );
-  const header = rules.database
+async function extractValidated(archive: string, staging: string, limits: RestoreLimits): Promise<void> {
+  const rules = new ArchiveRules(limits);
+  let stop: ArchiveRead | undefined;
+  const unpack = new (tarModule().Unpack)({
+    cwd: staging,
+    strict: true,
+    preserveOwner: false,
+    filter: (entryPath, entry) => {
+      const ok = 'type' in entry && rules.check(entryPath, entry.type, entry.size ?? 0);
+      if (!ok) stop?.();
+      return ok;
+    },
+  });
+  stop = await streamArchive(archive, unpack, limits, 'extract', staging);
+  await stop.done;
+  const header = rules.database && rules.problem === undefined
     ? await readPrefix(path.join(staging, rules.databaseFilePath()), SQLITE_HEADER.length)
     : undefined;
   rules.finish(archive, header);
+}
+
+/**
+ * `PRAGMA integrity_check` on the unpacked database file, before anything is replaced: the 16-byte
+ * header says nothing about the pages behind it. The full check, not `quick_check` (which the
+ * store runs before its first write to a file), because a restore installs a file wholesale and
+ * quick_check does not verify that indexes match their tables, corruption that later writes would
+ * keep. The file is checked on its own: an archived -wal belongs to a native SQLite process, and
+ * the engine refuses to write beside one until it is checkpointed.
+ */
+async function checkRestoredIntegrity(archive: string, stagedDbFile: string): Promise<void> {
+  const bytes = await fsp.readFile(stagedDbFile);
+  if (bytes.length < 100) throw invalidArchive(archive, `${path.basename(stagedDbFile)} is too short to be an SQLite database`);
+  // sql.js keeps the file in memory and cannot share a WAL index: read it as a rollback file.
+  bytes[18] = 1;
+  bytes[19] = 1;
+  const sql = await loadSqlJs();
+  let problems: string[];
+  let db: import('sql.js').Database | undefined;
+  try {
+    db = new sql.Database(bytes);
+    const result = db.exec('PRAGMA integrity_check');
+    problems = (result[0]?.values ?? []).map((row) => String(row[0]));
+  } catch (error) {
+    problems = [(error as Error).message];
+  } finally {
+    db?.close();
+  }
+  if (problems.length !== 1 || problems[0] !== 'ok') {
+    const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; … (${problems.length} problems)` : '');
+    throw invalidArchive(archive, `its database file is corrupt (integrity_check: ${shown})`);
+  }
 }
 
 async function readPrefix(file: string, length: number): Promise<Buffer | undefined> {
@@ -566,7 +751,7 @@ async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string
   const targetDbFile = databaseFile(layout, target);
   const stagedDbFile = path.join(stagedDir, `pronto.${archiveDatabase}.prdb`);
 
-  const incoming = `${targetDbFile}.restore-${randomBytes(4).toString('hex')}.tmp`;
+  const incoming = `${targetDbFile}${RESTORE_TEMP_INFIX}${randomBytes(4).toString('hex')}.tmp`;
   await moveFile(stagedDbFile, incoming);
   try {
     for (const suffix of STALE_SIDECARS) await fsp.rm(targetDbFile + suffix, { force: true });
@@ -579,7 +764,7 @@ async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string
 
   const targetCursors = path.join(databaseDirectory(layout, target), 'cursors');
   const stagedCursors = path.join(stagedDir, 'cursors');
-  const retired = `${targetCursors}.old-${randomBytes(4).toString('hex')}`;
+  const retired = `${targetCursors}${RETIRED_CURSORS_INFIX}${randomBytes(4).toString('hex')}`;
   const hadCursors = await exists(targetCursors);
   if (hadCursors) await fsp.rename(targetCursors, retired);
   try {
@@ -600,7 +785,7 @@ async function moveFile(source: string, destination: string): Promise<void> {
     await fsp.rename(source, destination);
   } catch (error) {
     if (errnoCode(error) !== 'EXDEV') throw error;
-    const temp = `${destination}.copy-${randomBytes(4).toString('hex')}.tmp`;
+    const temp = `${destination}${COPY_TEMP_INFIX}${randomBytes(4).toString('hex')}.tmp`;
     try {
       await fsp.copyFile(source, temp);
       await fsp.rename(temp, destination);
@@ -665,10 +850,6 @@ function describeEntryType(type: string): string {
   }
 }
 
-function errnoCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 function asProntoError(error: unknown, context: string): ProntoError {
   if (error instanceof ProntoError) return error;
@@ -697,4 +878,88 @@ async function isFile(file: string): Promise<boolean> {
 
 async function isDirectory(directory: string): Promise<boolean> {
   return (await statOrUndefined(directory))?.isDirectory() ?? false;
+}
+
+function describeBytes(bytes: number): string {
+  return bytes >= MIB ? `${Math.round((bytes / MIB) * 10) / 10} MiB` : `${bytes} bytes`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leftovers of killed backups and restores
+// ---------------------------------------------------------------------------------------------
+
+/** Temp names beside a restore target; they only exist while a restore holds the target's lock. */
+const RESTORE_TEMP_INFIX = '.restore-';
+const COPY_TEMP_INFIX = '.copy-';
+const RETIRED_CURSORS_INFIX = '.old-';
+
+function hostTag(): string {
+  return os.hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+}
+
+/** `.prontodb-backup-<pid>-<host>-` (mkdtemp adds 6 characters): says who owns the folder. */
+function stagingPrefix(kind: 'backup' | 'restore'): string {
+  return `.prontodb-${kind}-${process.pid}-${hostTag()}-`;
+}
+
+function processExists(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) !== 'ESRCH';
+  }
+}
+
+/** Newest modification time in a folder tree: a staging folder in use keeps getting written. */
+async function newestChange(target: string): Promise<number> {
+  const stat = await fsp.lstat(target).catch(() => undefined);
+  if (!stat) return 0;
+  let newest = stat.mtimeMs;
+  if (stat.isDirectory()) {
+    const names = await fsp.readdir(target).catch(() => [] as string[]);
+    for (const name of names) newest = Math.max(newest, await newestChange(path.join(target, name)));
+  }
+  return newest;
+}
+
+/**
+ * Removes staging folders that killed backups or restores left in `directory` (each can hold a
+ * whole database). A folder is abandoned when its name says it belongs to a process of this host
+ * that no longer exists, or when nothing in it changed for an hour (a folder of another host, whose
+ * processes cannot be checked from here, or of an older version that did not name its owner).
+ * A live backup's folder is never touched: its process exists, and its files keep changing.
+ */
+export async function removeAbandonedStaging(directory: string, now = Date.now()): Promise<string[]> {
+  const names = await fsp.readdir(directory).catch(() => [] as string[]);
+  const removed: string[] = [];
+  const host = hostTag();
+  for (const name of names) {
+    const prefix = STAGING_PREFIXES.find((candidate) => name.startsWith(candidate));
+    if (!prefix) continue;
+    const owner = /^(\d+)-([A-Za-z0-9]+)-[A-Za-z0-9]{6}$/.exec(name.slice(prefix.length));
+    const full = path.join(directory, name);
+    const ownerGone = owner !== null && owner[2] === host && !processExists(Number(owner[1]));
+    if (!ownerGone) {
+      if (owner !== null && owner[2] === host) continue; // its process runs: in use
+      if (now - (await newestChange(full)) < ABANDONED_AFTER_MS) continue;
+    }
+    await fsp.rm(full, { recursive: true, force: true }).catch(() => undefined);
+    removed.push(full);
+  }
+  return removed;
+}
+
+/** The restore temp files and retired cursor folders beside `database`; called holding its lock. */
+async function removeRestoreLeftovers(layout: Layout, database: string): Promise<void> {
+  const dbFile = databaseFile(layout, database);
+  const candidates: Array<[string, (name: string) => boolean]> = [
+    [path.dirname(dbFile), (name) => name.startsWith(path.basename(dbFile) + RESTORE_TEMP_INFIX) || name.startsWith(path.basename(dbFile) + COPY_TEMP_INFIX)],
+    [databaseDirectory(layout, database), (name) => name.startsWith('cursors' + RETIRED_CURSORS_INFIX)],
+  ];
+  for (const [directory, isLeftover] of candidates) {
+    const names = await fsp.readdir(directory).catch(() => [] as string[]);
+    for (const name of names) if (isLeftover(name)) await fsp.rm(path.join(directory, name), { recursive: true, force: true });
+  }
 }

@@ -5,10 +5,11 @@
  * the bundle. Tests that need a small or read-only file system mount a tmpfs (root only).
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, lines, Sandbox, snapshot, sqlite3, sqliteRows } from '../helpers/cliHarness';
+import * as zlib from 'node:zlib';
+import { CLI, lines, Sandbox, sleep, snapshot, sqlite3, sqliteRows } from '../helpers/cliHarness';
 
 const SPAWN = { via: 'spawn' } as const;
 let box: Sandbox;
@@ -24,6 +25,26 @@ async function refused(args: string[], options: Parameters<Sandbox['run']>[1] = 
 
 function kvRows(file = box.dbFile('main')): string[] {
   return sqliteRows(file, 'SELECT project, namespace, key, context, value FROM kv ORDER BY project, namespace, key, context;').map((row) => row.join('|'));
+}
+
+/** A one-entry ustar header (512 bytes) declaring `size` bytes of content for `name`. */
+function tarHeader(name: string, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  const put = (text: string, offset: number) => header.write(text, offset, 'latin1');
+  put(name, 0);
+  put('0000644\0', 100);
+  put('0000000\0', 108);
+  put('0000000\0', 116);
+  put(size.toString(8).padStart(11, '0') + '\0', 124);
+  put('00000000000\0', 136);
+  put('        ', 148);
+  put('0', 156);
+  put('ustar\0', 257);
+  put('00', 263);
+  let checksum = 0;
+  for (const byte of header) checksum += byte;
+  put(checksum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return header;
 }
 
 /** Mounts a tmpfs at `directory` for the test; skips the test where mounting is not allowed. */
@@ -328,6 +349,84 @@ describe('issue 6', () => {
       assert.equal(byWorkdir.code, 0);
       assert.ok(byWorkdir.stderr.includes(`note: ${path.join(work, '.prontodb')} outranks the selection`), byWorkdir.stderr);
       assert.equal(fs.readFileSync(path.join(box.cursorCacheDir, 'cursor'), 'utf8'), 'other');
+    });
+  });
+
+  describe('item 7: restore checks the integrity of what it installs', () => {
+    it('refuses an archive whose database body is garbage after a valid header; nothing changes', async () => {
+      await box.ok(['set', 'k', 'precious']);
+      const before = snapshot(box.dbFile());
+      const body = Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(200_000, 0x41)]);
+      const archive = box.path('prontodb_main_20250101.tar.gz');
+      fs.writeFileSync(archive, zlib.gzipSync(Buffer.concat([tarHeader('main/pronto.main.prdb', body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512), Buffer.alloc(1024)])));
+      const stderr = await refused(['restore', archive], SPAWN);
+      assert.match(stderr, /database file is corrupt \(integrity_check: /);
+      assert.deepEqual(snapshot(box.dbFile()), before);
+      assert.equal(await box.ok(['get', 'k']), 'precious\n');
+    });
+  });
+
+  describe('item 12: leftovers of a killed backup', () => {
+    it('a backup killed with SIGKILL leaves a staging folder that the next backup removes', async () => {
+      // A database large enough that the backup is still copying or compressing when killed.
+      const file = box.path('big.json');
+      const entries = Array.from({ length: 4000 }, (_, i) => ({ project: 'p', namespace: 'n', key: `k${i}`, value: `${i}`.padEnd(4000, 'x') }));
+      fs.writeFileSync(file, JSON.stringify({ entries }));
+      await box.ok(['import', file]);
+      const backups = box.path('backups');
+      fs.mkdirSync(backups);
+      const child = spawn(process.execPath, [CLI, 'backup', '--output', backups], { env: box.env, cwd: box.root, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      const deadline = Date.now() + 20_000;
+      while (!fs.readdirSync(backups).some((name) => name.startsWith('.prontodb-backup-')) && Date.now() < deadline) await sleep(2);
+      child.kill('SIGKILL');
+      await exited;
+      const left = fs.readdirSync(backups).filter((name) => name.startsWith('.prontodb-backup-'));
+      assert.equal(left.length, 1, `the killed backup should have left its staging folder: ${fs.readdirSync(backups).join(', ')}`);
+      await box.ok(['backup', '--output', backups]);
+      assert.deepEqual(fs.readdirSync(backups).filter((name) => name.startsWith('.prontodb-')), [], 'the abandoned staging folder is still there');
+    });
+  });
+
+  describe('item 13: restore limits and messages', () => {
+    it('refuses a tar bomb from its header, before unpacking anything', async () => {
+      await box.ok(['set', 'k', 'precious']);
+      const before = snapshot(box.dbFile());
+      // The header declares a 3 GiB database file; only 1 MiB of it follows.
+      const archive = box.path('prontodb_main_20250101.tar.gz');
+      fs.writeFileSync(archive, zlib.gzipSync(Buffer.concat([tarHeader('main/pronto.main.prdb', 3 * 1024 ** 3), Buffer.alloc(1024 * 1024)])));
+      const started = Date.now();
+      const stderr = await refused(['restore', archive], SPAWN);
+      assert.match(stderr, /'main\/pronto\.main\.prdb' is 3072 MiB, more than restore accepts for a database file \(1024 MiB\)/);
+      assert.ok(Date.now() - started < 10_000);
+      assert.deepEqual(snapshot(box.dbFile()), before);
+      assert.deepEqual(fs.readdirSync(box.dataDir).filter((name) => name.startsWith('.')), []);
+    });
+
+    it('says the disk is full when unpacking runs out of space, not that the backup cannot be read', async function () {
+      // A database that compresses well but needs more room than the data folder has.
+      const file = box.path('big.json');
+      fs.writeFileSync(file, JSON.stringify({ entries: Array.from({ length: 600 }, (_, i) => ({ project: 'p', namespace: 'n', key: `k${i}`, value: 'y'.repeat(4000) })) }));
+      await box.ok(['import', file]);
+      const made = (await box.ok(['backup', '--output', box.path('backups')])).trim();
+      fs.rmSync(box.xdgData, { recursive: true });
+      const unmount = mountTmpfs(this, box.xdgData, 'size=1m');
+      try {
+        const stderr = await refused(['restore', made], SPAWN);
+        assert.match(stderr, /no space left on device \(ENOSPC\)/);
+        assert.doesNotMatch(stderr, /Cannot read backup/);
+        assert.deepEqual(fs.readdirSync(path.join(box.xdgData, 'odx', 'prontodb')), [], 'the staging folder must be removed');
+      } finally {
+        unmount();
+      }
+    });
+
+    it('refuses a FIFO as the archive instead of hanging', async () => {
+      const fifo = box.path('pipe.tar.gz');
+      execFileSync('mkfifo', [fifo]);
+      const result = await box.run(['restore', fifo], { ...SPAWN, timeoutMs: 10_000 });
+      assert.equal(result.code, 1, `expected exit 1, got ${result.code} ${result.signal ?? ''}`);
+      assert.match(result.stderr, /is not a regular file/);
     });
   });
 });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +9,9 @@ import {
   defaultBackupDirectory,
   inspectBackup,
   listBackups,
+  removeAbandonedStaging,
   restoreBackup,
+  type RestoreLimits,
   rotateBackups,
 } from '../../src/core/backup';
 import { ProntoError, isProntoError } from '../../src/core/errors';
@@ -85,6 +87,16 @@ function systemTarList(archive: string): string[] {
   return execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
 }
 
+/** A real, intact SQLite database (restore runs integrity_check on what it installs). */
+function realSqliteBytes(value = 'archived'): Buffer {
+  const file = path.join(root, `real-${Math.random().toString(36).slice(2)}.sqlite`);
+  makeSqlite(file, value);
+  const bytes = fs.readFileSync(file);
+  fs.rmSync(file);
+  return bytes;
+}
+
+/** Only the 16-byte header is real: enough for inspectBackup, refused by restore's integrity check. */
 function sqliteBytes(text = 'payload'): Buffer {
   return Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.from(text)]);
 }
@@ -98,7 +110,7 @@ interface RawEntry {
 }
 
 /** Writes a gzip'd ustar archive byte by byte, so nothing sanitises the malicious entries. */
-function rawTarGz(file: string, entries: RawEntry[]): string {
+function rawTarGz(file: string, entries: RawEntry[], trailingZeros = 0): string {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? '');
@@ -123,7 +135,7 @@ function rawTarGz(file: string, entries: RawEntry[]): string {
     put(checksum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
     blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
-  blocks.push(Buffer.alloc(1024));
+  blocks.push(Buffer.alloc(1024 + trailingZeros));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, zlib.gzipSync(Buffer.concat(blocks)));
   return file;
@@ -523,14 +535,14 @@ describe('backup: restoreBackup', () => {
     fs.writeFileSync(`${dbFile}-wal`, 'stale wal');
     fs.writeFileSync(`${dbFile}-shm`, 'stale shm');
     fs.writeFileSync(`${dbFile}-journal`, 'stale journal');
-    rawTarGz(path.join(backups, 'a.tar.gz'), [{ path: 'main/pronto.main.prdb', data: sqliteBytes() }]);
+    rawTarGz(path.join(backups, 'a.tar.gz'), [{ path: 'main/pronto.main.prdb', data: realSqliteBytes() }]);
     await restoreBackup(layout, path.join(backups, 'a.tar.gz'), { safetyDir: safety, now: NOW });
     assert.ok(!fs.existsSync(`${dbFile}-wal`));
     assert.ok(!fs.existsSync(`${dbFile}-shm`));
     assert.ok(!fs.existsSync(`${dbFile}-journal`));
 
     rawTarGz(path.join(backups, 'b.tar.gz'), [
-      { path: 'main/pronto.main.prdb', data: sqliteBytes() },
+      { path: 'main/pronto.main.prdb', data: realSqliteBytes() },
       { path: 'main/pronto.main.prdb-wal', data: 'archived wal' },
       { path: 'main/pronto.main.prdb-shm', data: 'archived shm' },
     ]);
@@ -728,5 +740,160 @@ describe('backup: refusing unsafe or foreign archives', () => {
       database: 'v1.2',
       files: ['v1.2/pronto.v1.2.prdb', 'v1.2/cursors/x.alice.cursor'],
     });
+  });
+});
+
+describe('backup: restore checks the whole database file (issue 6 item 7)', () => {
+  /** A real database whose index disagrees with its table: quick_check says ok, integrity_check does not. */
+  function indexCorruptedSqlite(): Buffer {
+    const file = path.join(root, 'index-corrupt.sqlite');
+    execFileSync('sqlite3', [
+      file,
+      "PRAGMA page_size=4096; CREATE TABLE kv(k TEXT PRIMARY KEY, v TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<50) INSERT INTO kv SELECT printf('key%04d', i), 'v' FROM n;",
+    ]);
+    const indexRoot = Number(execFileSync('sqlite3', [file, "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_kv_1'"], { encoding: 'utf8' }));
+    const bytes = fs.readFileSync(file);
+    const page = bytes.subarray((indexRoot - 1) * 4096, indexRoot * 4096);
+    const at = page.indexOf('key0042');
+    assert.ok(at > 0, 'the index entry was not found');
+    page[at + 3] = '9'.charCodeAt(0); // key0042 becomes key9042 in the index only
+    fs.writeFileSync(file, bytes);
+    assert.equal(execFileSync('sqlite3', [file, 'PRAGMA quick_check'], { encoding: 'utf8' }).trim(), 'ok', 'quick_check should miss this');
+    assert.match(execFileSync('sqlite3', [file, 'PRAGMA integrity_check'], { encoding: 'utf8' }), /missing from index/);
+    fs.rmSync(file);
+    return bytes;
+  }
+
+  const bodies: Array<[string, () => Buffer, RegExp]> = [
+    ['index corruption that quick_check misses', indexCorruptedSqlite, /integrity_check: row 42 missing from index/],
+    ['garbage after a valid header', () => Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(300_000, 0x5a)]), /database file is corrupt/],
+    ['a header and nothing else', () => sqliteBytes(), /too short to be an SQLite database/],
+  ];
+  for (const [what, body, problem] of bodies) {
+    it(`refuses ${what}, leaving the database and safety folder untouched`, async () => {
+      makeDatabase('main', 'precious', { 'a.cursor': '{}' });
+      const archive = rawTarGz(path.join(root, 'incoming', 'prontodb_main_20250102.tar.gz'), [{ path: 'main/pronto.main.prdb', data: body() }]);
+      const before = snapshot(root);
+      const error = await rejection(restoreBackup(layout, archive, { safetyDir: safety, now: NOW }));
+      assert.match(error.message, problem);
+      assert.ok(error.message.includes(archive), error.message);
+      assert.deepEqual(snapshot(root), before, 'nothing on disk may change');
+    });
+  }
+});
+
+describe('backup: restore caps what it unpacks (issue 6 item 13)', () => {
+  const small: RestoreLimits = { maxEntries: 5, maxDatabaseBytes: 64 * 1024, maxCursorBytes: 1024, maxTotalBytes: 100 * 1024 };
+
+  /** Runs a restore and proves it refused with `problem` before any staging folder held data. */
+  async function refusedBeforeUnpacking(entries: RawEntry[], problem: RegExp, trailingZeros = 0): Promise<void> {
+    makeDatabase('main', 'precious');
+    const archive = path.join(root, 'bomb.tar.gz');
+    rawTarGz(archive, entries, trailingZeros);
+    const before = snapshot(root);
+    const inspected = await rejection(inspectBackup(archive, small));
+    const restored = await rejection(restoreBackup(layout, archive, { safetyDir: safety, now: NOW, limits: small }));
+    for (const error of [inspected, restored]) assert.match(error.message, problem);
+    assert.deepEqual(snapshot(root), before, 'nothing on disk may change');
+  }
+
+  it('refuses a database file larger than the cap, from its header', async () => {
+    await refusedBeforeUnpacking([{ path: 'main/pronto.main.prdb', data: Buffer.alloc(65 * 1024) }], /'main\/pronto\.main\.prdb' is 66560 bytes, more than restore accepts for a database file \(65536 bytes\)/);
+  });
+
+  it('refuses an oversized cursor file', async () => {
+    await refusedBeforeUnpacking(
+      [
+        { path: 'main/pronto.main.prdb', data: realSqliteBytes() },
+        { path: 'main/cursors/a.cursor', data: Buffer.alloc(2048, 0x20) },
+      ],
+      /a\.cursor' is 2048 bytes, more than restore accepts for a cursor file/,
+    );
+  });
+
+  it('refuses more entries than the cap', async () => {
+    const cursors = Array.from({ length: 6 }, (_, i) => ({ path: `main/cursors/c${i}.cursor`, data: '{}' }));
+    await refusedBeforeUnpacking([{ path: 'main/pronto.main.prdb', data: realSqliteBytes() }, ...cursors], /more than 5 entries/);
+  });
+
+  it('refuses entries that together exceed the cap', async () => {
+    await refusedBeforeUnpacking(
+      [
+        { path: 'main/pronto.main.prdb', data: Buffer.alloc(60 * 1024) },
+        { path: 'main/pronto.main.prdb-wal', data: Buffer.alloc(60 * 1024) },
+      ],
+      /hold more than 100 KiB|hold more than 102400 bytes together/,
+    );
+  });
+
+  it('stops decompressing a stream that inflates beyond the cap (zeros after the end of the archive)', async () => {
+    await refusedBeforeUnpacking([{ path: 'main/pronto.main.prdb', data: realSqliteBytes() }], /unpacks to more than/, 20 * 1024 * 1024);
+  });
+
+  it('restores an archive within the caps', async () => {
+    makeDatabase('main', 'old');
+    const archive = rawTarGz(path.join(root, 'ok.tar.gz'), [{ path: 'main/pronto.main.prdb', data: realSqliteBytes('restored') }]);
+    await restoreBackup(layout, archive, { safetyDir: safety, now: NOW, limits: small });
+    assert.equal(readSqlite(databaseFile(layout, 'main')), 'restored');
+  });
+
+  it('refuses an archive argument that is a FIFO instead of blocking on it', async () => {
+    const fifo = path.join(root, 'pipe.tar.gz');
+    execFileSync('mkfifo', [fifo]);
+    const error = await rejection(restoreBackup(layout, fifo, { safetyDir: safety, now: NOW }));
+    assert.match(error.message, /is not a regular file/);
+  });
+});
+
+describe('backup: leftovers of killed backups and restores (issue 6 item 12)', () => {
+  /** The pid of a process that has exited. */
+  function deadPid(): number {
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    return Number(child.stdout);
+  }
+  const host = os.hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 24) || 'host';
+
+  function plant(directory: string, name: string, ageMs = 0): string {
+    const full = path.join(directory, name);
+    fs.mkdirSync(path.join(full, 'main'), { recursive: true });
+    fs.writeFileSync(path.join(full, 'main', 'pronto.main.prdb'), Buffer.alloc(1024));
+    const time = new Date(Date.now() - ageMs);
+    for (const target of [path.join(full, 'main', 'pronto.main.prdb'), path.join(full, 'main'), full]) fs.utimesSync(target, time, time);
+    return full;
+  }
+
+  it('removes staging folders of dead processes and old unowned ones, and keeps live ones', async () => {
+    fs.mkdirSync(backups, { recursive: true });
+    const dead = plant(backups, `.prontodb-backup-${deadPid()}-${host}-abc123`);
+    const live = plant(backups, `.prontodb-backup-${process.pid}-${host}-def456`, 3 * 60 * 60 * 1000);
+    const oldLegacy = plant(backups, '.prontodb-backup-Xy12Zw', 2 * 60 * 60 * 1000);
+    const freshLegacy = plant(backups, '.prontodb-backup-Ab34Cd');
+    const otherHostFresh = plant(backups, `.prontodb-backup-1-someotherhost-ghi789`);
+    const otherHostOld = plant(backups, `.prontodb-backup-1-someotherhost-jkl012`, 2 * 60 * 60 * 1000);
+    const unrelated = plant(backups, 'my-folder');
+    assert.deepEqual((await removeAbandonedStaging(backups)).sort(), [dead, oldLegacy, otherHostOld].sort());
+    for (const kept of [live, freshLegacy, otherHostFresh, unrelated]) assert.ok(fs.existsSync(kept), `${kept} must be kept`);
+  });
+
+  it('backup cleans its output folder; restore cleans the data folder, the safety folder and the target', async () => {
+    makeDatabase('main', 'data', { 'a.cursor': '{}' });
+    fs.mkdirSync(backups, { recursive: true });
+    const pid = deadPid();
+    const inBackups = plant(backups, `.prontodb-backup-${pid}-${host}-aaaaaa`);
+    await createBackup(layout, 'main', { outputDir: backups, now: NOW });
+    assert.ok(!fs.existsSync(inBackups));
+
+    const inData = plant(layout.dataDir, `.prontodb-restore-${pid}-${host}-bbbbbb`);
+    fs.mkdirSync(safety, { recursive: true });
+    const inSafety = plant(safety, `.prontodb-backup-${pid}-${host}-cccccc`);
+    const dbFile = databaseFile(layout, 'main');
+    const incoming = `${dbFile}.restore-0a1b2c3d.tmp`;
+    fs.writeFileSync(incoming, 'half a database');
+    const retired = path.join(layout.dataDir, 'main', 'cursors.old-0a1b2c3d');
+    fs.mkdirSync(retired);
+    const [archive] = await listBackups(backups);
+    await restoreBackup(layout, archive!.file, { safetyDir: safety, now: NOW });
+    for (const gone of [inData, inSafety, incoming, retired]) assert.ok(!fs.existsSync(gone), `${gone} should have been removed`);
+    assert.equal(readSqlite(dbFile), 'data');
   });
 });
