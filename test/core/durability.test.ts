@@ -1,0 +1,190 @@
+/**
+ * Durability ordering at the system-call level (issue 14, item 1). SIGKILL cannot tell a flushed
+ * write from one still in the page cache; a power cut can. So the built CLI (and the compiled core
+ * the extension bundles) runs under `strace -f`, and the trace must show, for every commit, before
+ * the process reports success:
+ *   all bytes written to the temp file → fdatasync/fsync of it → rename over the target →
+ *   fsync of the directory.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, FIXTURES, Sandbox } from '../helpers/cliHarness';
+
+interface Call {
+  pid: number;
+  name: string;
+  args: string;
+  result: string;
+  /** Line index where the call started and where it returned. */
+  start: number;
+  end: number;
+}
+
+const TRACED = 'openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,rename,renameat,renameat2,link,linkat,close,exit_group';
+
+function hasStrace(): boolean {
+  return spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Parses `strace -f` output, joining `<unfinished ...>` / `<... resumed>` halves. */
+export function parseTrace(text: string): Call[] {
+  const calls: Call[] = [];
+  const pending = new Map<number, { name: string; args: string; start: number }>();
+  text.split('\n').forEach((line, index) => {
+    const resumed = /^(\d+)\s+<\.\.\. (\w+) resumed>(.*)\)\s+= (.*)$/.exec(line);
+    if (resumed) {
+      const pid = Number(resumed[1]);
+      const begun = pending.get(pid);
+      pending.delete(pid);
+      if (begun) calls.push({ pid, name: begun.name, args: begun.args + resumed[3]!, result: resumed[4]!.trim(), start: begun.start, end: index });
+      return;
+    }
+    const unfinished = /^(\d+)\s+(\w+)\((.*) <unfinished \.\.\.>$/.exec(line);
+    if (unfinished) {
+      pending.set(Number(unfinished[1]), { name: unfinished[2]!, args: unfinished[3]!, start: index });
+      return;
+    }
+    const whole = /^(\d+)\s+(\w+)\((.*)\)\s+= (.*)$/.exec(line);
+    if (whole) calls.push({ pid: Number(whole[1]), name: whole[2]!, args: whole[3]!, result: whole[4]!.trim(), start: index, end: index });
+    else {
+      const exit = /^(\d+)\s+exit_group\((\d+)\)/.exec(line);
+      if (exit) calls.push({ pid: Number(exit[1]), name: 'exit_group', args: exit[2]!, result: '?', start: index, end: index });
+    }
+  });
+  return calls.sort((a, b) => a.start - b.start);
+}
+
+function firstArg(call: Call): string {
+  return call.args.split(',')[0]!.trim();
+}
+
+/** The quoted path arguments of a call, in order. */
+function paths(call: Call): string[] {
+  return [...call.args.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]!);
+}
+
+/** Calls on one descriptor from the open that returned it up to its close. */
+function onDescriptor(calls: Call[], open: Call): Call[] {
+  const fd = open.result.split(' ')[0]!;
+  const result: Call[] = [];
+  for (const call of calls) {
+    if (call.start <= open.end || firstArg(call) !== fd) continue;
+    if (call.name === 'close') break;
+    result.push(call);
+  }
+  return result;
+}
+
+/**
+ * Checks one atomic replacement of `target` in the trace: the temp file that was renamed over it
+ * got all its bytes written and synced before the rename, and the directory was synced after it,
+ * all before `reportedAt` (the exit, or the line that reported success).
+ */
+function assertDurableReplace(calls: Call[], target: string, reportedAt: number, expectedBytes?: number): void {
+  const renames = calls.filter((call) => /^rename/.test(call.name) && paths(call)[1] === target && call.result === '0');
+  assert.ok(renames.length > 0, `no rename over ${target} in the trace`);
+  for (const rename of renames) {
+    const temp = paths(rename)[0]!;
+    const opens = calls.filter((call) => (call.name === 'openat' || call.name === 'open') && paths(call).includes(temp) && /^\d+$/.test(call.result) && call.end < rename.start);
+    assert.ok(opens.length > 0, `the temp file ${temp} was never opened for writing`);
+    const open = opens[opens.length - 1]!;
+    const onTemp = onDescriptor(calls, open).filter((call) => call.start < rename.start);
+    const writes = onTemp.filter((call) => /^p?writev?2?$|^pwrite64$/.test(call.name));
+    const syncs = onTemp.filter((call) => call.name === 'fdatasync' || call.name === 'fsync');
+    assert.ok(writes.length > 0, `nothing was written to ${temp}`);
+    assert.ok(syncs.length > 0, `${temp} was renamed over ${target} without fdatasync/fsync: a power cut could leave an empty or torn file`);
+    const lastWrite = Math.max(...writes.map((call) => call.end));
+    const lastSync = syncs[syncs.length - 1]!;
+    assert.ok(lastSync.start > lastWrite, `${temp} was synced before its last write`);
+    assert.ok(lastSync.end < rename.start, `the rename over ${target} started before the sync of its content returned`);
+    if (expectedBytes !== undefined) {
+      const written = writes.reduce((sum, call) => sum + Number(call.result), 0);
+      assert.equal(written, expectedBytes, `${temp}: bytes written vs the final file`);
+    }
+    const directory = path.dirname(target);
+    const directoryOpens = calls.filter(
+      (call) => (call.name === 'openat' || call.name === 'open') && paths(call)[0] === directory && /^\d+$/.test(call.result) && call.start > rename.end,
+    );
+    const directorySynced = directoryOpens.some((dirOpen) =>
+      onDescriptor(calls, dirOpen).some((call) => (call.name === 'fsync' || call.name === 'fdatasync') && call.start > rename.end && call.end < reportedAt),
+    );
+    assert.ok(directorySynced, `the directory ${directory} was not fsynced after the rename over ${target} (before success was reported): the rename itself could be lost`);
+    assert.ok(rename.end < reportedAt, 'the rename happened before success was reported');
+  }
+}
+
+function traced(box: Sandbox, script: string, args: string[], input?: string): { calls: Call[]; exit: number; status: number | null; stderr: string } {
+  const traceFile = box.path(`trace-${Math.random().toString(36).slice(2)}.txt`);
+  const result = spawnSync('strace', ['-f', '-qq', '-s', '256', '-e', `trace=${TRACED}`, '-o', traceFile, process.execPath, script, ...args], {
+    cwd: box.root,
+    env: box.env,
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const calls = parseTrace(fs.readFileSync(traceFile, 'utf8'));
+  const exits = calls.filter((call) => call.name === 'exit_group');
+  assert.ok(exits.length > 0, 'the traced process exited');
+  return { calls, exit: exits[exits.length - 1]!.start, status: result.status, stderr: result.stderr };
+}
+
+describe('durability ordering under strace (write, fdatasync, rename, directory fsync, then success)', function () {
+  this.timeout(120_000);
+  let box: Sandbox;
+
+  before(function () {
+    assert.ok(hasStrace(), 'these tests need strace (Debian package strace: apt-get install strace)');
+  });
+
+  beforeEach(() => {
+    box = new Sandbox('prontodb-strace-');
+  });
+
+  afterEach(() => box.cleanup());
+
+  it('prontodb set: the database file', async () => {
+    await box.ok(['set', 'before', 'x']);
+    const { calls, exit, status, stderr } = traced(box, CLI, ['set', 'p.n.k', 'durable']);
+    assert.equal(status, 0, stderr);
+    assert.ok(fs.realpathSync(box.dbFile('main')));
+    assertDurableReplace(calls, box.dbFile('main'), exit, fs.statSync(box.dbFile('main')).size);
+  });
+
+  it('prontodb set creating a new database', async () => {
+    const { calls, exit, status, stderr } = traced(box, CLI, ['set', 'p.n.k', 'first']);
+    assert.equal(status, 0, stderr);
+    assertDurableReplace(calls, box.dbFile('main'), exit, fs.statSync(box.dbFile('main')).size);
+  });
+
+  it('prontodb import', async () => {
+    const entries = Array.from({ length: 2000 }, (_, index) => ({ project: 'p', namespace: 'n', key: `k${index}`, value: `v${index}` }));
+    const { calls, exit, status, stderr } = traced(box, CLI, ['import', '-'], JSON.stringify({ entries }));
+    assert.equal(status, 0, stderr);
+    assertDurableReplace(calls, box.dbFile('main'), exit, fs.statSync(box.dbFile('main')).size);
+  });
+
+  it('prontodb export --output', async () => {
+    await box.ok(['set', 'p.n.k', 'exported']);
+    const output = box.path('out', 'export.json');
+    fs.mkdirSync(path.dirname(output));
+    const { calls, exit, status, stderr } = traced(box, CLI, ['export', '--output', output]);
+    assert.equal(status, 0, stderr);
+    assertDurableReplace(calls, output, exit, fs.statSync(output).size);
+  });
+
+  it('a commit through the compiled core, as the extension and agents make it', async () => {
+    await box.ok(['set', 'before', 'x']);
+    const { calls, exit, status, stderr } = traced(box, path.join(FIXTURES, 'writer.js'), ['core-', '3']);
+    assert.equal(status, 0, stderr);
+    // Every acknowledged set: the writer prints a key only after its set resolved.
+    const acks = calls.filter((call) => call.name === 'write' && firstArg(call) === '1' && /core-\d/.test(call.args));
+    assert.equal(acks.length, 3, 'three acknowledgements on stdout');
+    const renames = calls.filter((call) => /^rename/.test(call.name) && paths(call)[1] === box.dbFile('main'));
+    assert.equal(renames.length, 3, 'one commit per set');
+    // Each acknowledgement comes after a complete durable replace.
+    acks.forEach((ack, index) => assertDurableReplace(calls.filter((call) => call.start <= ack.start && (call.start >= (index === 0 ? 0 : acks[index - 1]!.start))), box.dbFile('main'), ack.start));
+    assert.ok(acks[2]!.start < exit);
+  });
+});
