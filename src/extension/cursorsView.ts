@@ -39,11 +39,23 @@ export class CursorsTreeProvider implements vscode.TreeDataProvider<CursorNode>,
     return item;
   }
 
+  /** A flat list; VS Code needs the method to reveal (select) a row. */
+  getParent(): undefined {
+    return undefined;
+  }
+
   getChildren(node?: CursorNode): CursorNode[] {
     if (node) return [];
     const user = this.service.user;
     if (this.view) this.view.description = `user: ${user}`;
-    const active = this.service.target().cursor?.name;
+    let active: string | undefined;
+    try {
+      const target = this.service.target();
+      // Only a cursor of this user is ever marked (the core never hands out another user's).
+      active = target.cursor?.user === user ? target.cursor.name : undefined;
+    } catch {
+      // No active target (e.g. a malformed .prontodb, reported by the service): list without a mark.
+    }
     const cursors = this.service.pronto.cursors.list(user);
     void vscode.commands.executeCommand('setContext', 'prontodb.hasCursors', cursors.length > 0);
     return cursors.map((cursor) => ({ kind: 'cursor', cursor, active: cursor.name === active }));

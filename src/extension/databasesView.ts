@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { displayKey, formatAddress } from '../core/address';
+import type { Page, ResolvedTarget, Session } from '../core/pronto';
+import type { ListQuery } from '../core/store';
 import type { Entry } from '../core/types';
 import type { ProntoService } from './service';
 import { describeDuration, valueUri } from './valueDocuments';
@@ -13,12 +16,26 @@ export interface DatabaseRef {
 }
 
 export type DatabasesNode =
-  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number; location: string }
+  /** `missing`: the active target's file does not exist yet (the first write creates it). */
+  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number; location: string; missing?: boolean }
   | { kind: 'project'; ref: DatabaseRef; project: string }
-  | { kind: 'namespace'; ref: DatabaseRef; project: string; namespace: string; ttl?: number }
+  /** `keys`: how many live keys, counted up to COUNT_LIMIT (`more` when there are more). */
+  | { kind: 'namespace'; ref: DatabaseRef; project: string; namespace: string; ttl?: number; keys?: { count: number; more: boolean } }
   | { kind: 'key'; ref: DatabaseRef; entry: Entry }
-  | { kind: 'loadMore'; ref: DatabaseRef; project: string; namespace: string }
-  | { kind: 'message'; id: string; text: string; detail?: string };
+  | { kind: 'loadMore'; ref: DatabaseRef; project: string; namespace: string; remaining?: { count: number; more: boolean } }
+  | { kind: 'message'; id: string; text: string; detail?: string; command?: vscode.Command };
+
+/**
+ * Counts shown in the tree stop here ("1,000+"): an exact count of a million keys takes seconds in
+ * the WASM engine, and the tree must stay fast on any namespace.
+ */
+export const COUNT_LIMIT = 1000;
+
+/** "1 key", "12 keys", "1,000+ keys". */
+export function describeCount(counted: { count: number; more: boolean }, noun: string): string {
+  const number = `${counted.count.toLocaleString('en-US')}${counted.more ? '+' : ''}`;
+  return `${number} ${noun}${counted.count === 1 && !counted.more ? '' : 's'}`;
+}
 
 interface PagingState {
   /** How many keys the user has asked to see (grows by a page per "Load more…"). */
@@ -71,6 +88,7 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     this.subscriptions = [
       this.changed,
       service.onDidChangeTarget(() => this.refresh()),
+      service.onDidChangeDatabases(() => this.refresh()),
       service.onDidChangeData(() => this.refreshSoon()),
     ];
   }
@@ -123,11 +141,17 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     const Collapsed = vscode.TreeItemCollapsibleState.Collapsed;
     switch (node.kind) {
       case 'database': {
-        const item = new vscode.TreeItem(node.ref.database, node.active ? vscode.TreeItemCollapsibleState.Expanded : Collapsed);
+        const state = node.missing ? vscode.TreeItemCollapsibleState.None : node.active ? vscode.TreeItemCollapsibleState.Expanded : Collapsed;
+        const item = new vscode.TreeItem(node.ref.database, state);
         item.id = nodeId(node);
         item.iconPath = new vscode.ThemeIcon('database', node.active ? new vscode.ThemeColor('charts.green') : undefined);
-        item.description = [node.active ? 'active' : undefined, node.size === undefined ? undefined : formatSize(node.size)].filter(Boolean).join(' · ');
-        item.tooltip = node.location;
+        const facts = [node.active ? 'active' : undefined, node.missing ? 'not created yet' : node.size === undefined ? undefined : formatSize(node.size)].filter(
+          (fact): fact is string => fact !== undefined,
+        );
+        item.description = facts.join(' · ');
+        item.tooltip = node.missing ? `${node.location}\n\nNot created yet: the first value written creates it.` : node.location;
+        // Screen readers read the name and the facts, not the file path of the tooltip.
+        item.accessibilityInformation = { label: [node.ref.database, ...facts].join(', '), role: 'treeitem' };
         item.contextValue = node.active ? 'activeDatabase' : 'database';
         return item;
       }
@@ -143,7 +167,13 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         item.id = nodeId(node);
         const filter = this.filterOf(node);
         item.iconPath = new vscode.ThemeIcon(node.ttl ? 'watch' : 'symbol-namespace');
-        item.description = [node.ttl ? `TTL ${describeDuration(node.ttl)}` : undefined, filter ? `filter: ${filter}*` : undefined].filter(Boolean).join(' · ');
+        item.description = [
+          node.keys ? describeCount(node.keys, 'key') : undefined,
+          node.ttl ? `TTL ${describeDuration(node.ttl)}` : undefined,
+          filter ? `filter: ${filter}*` : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · ');
         item.tooltip = node.ttl ? `TTL namespace: values expire ${describeDuration(node.ttl)} after they are written` : undefined;
         item.contextValue = `${node.ttl ? 'ttlNamespace' : 'namespace'}${filter ? 'Filtered' : ''}`;
         return item;
@@ -168,7 +198,8 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         return item;
       }
       case 'loadMore': {
-        const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+        const label = node.remaining ? `Load more… (${node.remaining.count.toLocaleString('en-US')}${node.remaining.more ? '+' : ''} more)` : 'Load more…';
+        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
         item.id = nodeId(node);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
         item.command = { command: 'prontodb.loadMore', title: 'Load More', arguments: [node] };
@@ -180,8 +211,28 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         item.id = nodeId(node);
         item.iconPath = new vscode.ThemeIcon('warning');
         item.tooltip = node.detail;
+        item.command = node.command;
         return item;
       }
+    }
+  }
+
+  /** Lets VS Code reveal (select, focus) any row: the parent is built from the child's own fields. */
+  getParent(node: DatabasesNode): DatabasesNode | undefined {
+    switch (node.kind) {
+      case 'project':
+        return { kind: 'database', ref: node.ref, active: false, location: this.service.fileOf(node.ref) };
+      case 'namespace':
+        return { kind: 'project', ref: node.ref, project: node.project };
+      case 'key':
+      case 'loadMore': {
+        const project = node.kind === 'key' ? node.entry.project : node.project;
+        const namespace = node.kind === 'key' ? node.entry.namespace : node.namespace;
+        const parent: DatabasesNode = { kind: 'namespace', ref: node.ref, project, namespace };
+        return this.namespaceNodes.get(nodeId(parent)) ?? parent;
+      }
+      default:
+        return undefined;
     }
   }
 
@@ -199,24 +250,33 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     if (!node) return this.roots();
     switch (node.kind) {
       case 'database': {
+        // Opening a database that does not exist would create its folder: nothing to show, nothing made.
+        if (!fs.existsSync(this.service.fileOf(node.ref))) return [];
         const session = await this.sessionOf(node.ref);
         return (await session.projects()).map((project) => ({ kind: 'project', ref: node.ref, project }));
       }
       case 'project': {
         const session = await this.sessionOf(node.ref);
         const ttl = new Map((await session.ttlNamespaces()).filter((ns) => ns.project === node.project).map((ns) => [ns.namespace, ns.defaultTtl]));
-        return (await session.namespaces(node.project)).map((namespace) => {
-          const child: DatabasesNode = { kind: 'namespace', ref: node.ref, project: node.project, namespace, ttl: ttl.get(namespace) };
-          this.namespaceNodes.set(nodeId(child), child);
-          return child;
-        });
+        const namespaces = await session.namespaces(node.project);
+        return Promise.all(
+          namespaces.map(async (namespace) => {
+            const keys = await countKeys(session, { project: node.project, namespace });
+            const child: DatabasesNode = { kind: 'namespace', ref: node.ref, project: node.project, namespace, ttl: ttl.get(namespace), keys };
+            this.namespaceNodes.set(nodeId(child), child);
+            return child;
+          }),
+        );
       }
       case 'namespace': {
         const session = await this.sessionOf(node.ref);
         const state = this.pagingOf(node.ref, node.project, node.namespace);
         const page = await session.page({ project: node.project, namespace: node.namespace, keyPrefix: state.filter, limit: state.shown });
         const keys: DatabasesNode[] = page.entries.map((entry) => ({ kind: 'key', ref: node.ref, entry }));
-        if (page.next) keys.push({ kind: 'loadMore', ref: node.ref, project: node.project, namespace: node.namespace });
+        if (page.next) {
+          const remaining = await countKeys(session, { project: node.project, namespace: node.namespace, keyPrefix: state.filter, after: page.next });
+          keys.push({ kind: 'loadMore', ref: node.ref, project: node.project, namespace: node.namespace, remaining });
+        }
         if (keys.length === 0 && state.filter) keys.push({ kind: 'message', id: `empty:${nodeId(node)}`, text: `No keys start with '${state.filter}'` });
         return keys;
       }
@@ -225,23 +285,48 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     }
   }
 
+  /**
+   * Every database, the active one marked. With no database at all and nothing chosen, the view is
+   * empty, so VS Code shows its welcome content; nothing is created on disk until the user writes.
+   */
   private roots(): DatabasesNode[] {
     this.namespaceNodes.clear();
-    const target = this.service.target();
     const databases = this.service.pronto.listDatabases();
+    void vscode.commands.executeCommand('setContext', 'prontodb.hasDatabases', databases.length > 0);
+    let target: ResolvedTarget | undefined;
+    let problem: DatabasesNode | undefined;
+    try {
+      target = this.service.target();
+    } catch (error) {
+      // E.g. a malformed .prontodb: no database is active until it is fixed, as for the command line.
+      const message = (error as Error).message;
+      const file = (error as { file?: string }).file;
+      problem = {
+        kind: 'message',
+        id: 'target',
+        text: message.length > 80 ? `${message.slice(0, 80)}…` : message,
+        detail: message,
+        command: file ? { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(file)] } : undefined,
+      };
+    }
     const nodes: DatabasesNode[] = databases.map((db) => ({
       kind: 'database',
       ref: { database: db.name },
-      active: path.resolve(db.file) === path.resolve(target.file),
+      active: target !== undefined && path.resolve(db.file) === path.resolve(target.file),
       size: db.size,
       location: db.file,
     }));
-    if (!nodes.some((node) => node.kind === 'database' && node.active)) {
+    if (target && !nodes.some((node) => node.kind === 'database' && node.active)) {
       // The active target is a file outside the data directory (a cursor or .prontodb path), or not created yet.
-      const label = target.databaseName ?? target.cursor?.name ?? path.basename(target.file);
-      nodes.unshift({ kind: 'database', ref: target.databaseName ? { database: label } : { database: label, file: target.file }, active: true, location: target.file });
+      const exists = fs.existsSync(target.file);
+      // `main` that nobody chose and nobody created is no database: the welcome view says what to do.
+      if (exists || target.source !== 'default') {
+        const label = target.databaseName ?? target.cursor?.name ?? path.basename(target.file);
+        const ref = target.databaseName && this.service.fileOf({ database: target.databaseName }) === path.resolve(target.file) ? { database: label } : { database: label, file: target.file };
+        nodes.unshift({ kind: 'database', ref, active: true, location: target.file, missing: !exists });
+      }
     }
-    void vscode.commands.executeCommand('setContext', 'prontodb.hasDatabases', databases.length > 0);
+    if (problem) nodes.unshift(problem);
     return nodes;
   }
 
@@ -256,7 +341,13 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
   }
 }
 
-function formatSize(bytes: number): string {
+/** Live keys matching `query`, counted up to COUNT_LIMIT by reading one bounded page of them. */
+export async function countKeys(session: Session, query: Omit<ListQuery, 'limit'>): Promise<{ count: number; more: boolean }> {
+  const page: Page = await session.page({ ...query, limit: COUNT_LIMIT });
+  return { count: page.entries.length, more: page.next !== undefined };
+}
+
+export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCursorCommands } from './commands/cursorCommands';
 import { registerDatabaseCommands } from './commands/databaseCommands';
+import { registerTreeKeyCommands } from './commands/treeKeys';
 import { registerCommand } from './commands/ui';
 import { registerValueCommands } from './commands/valueCommands';
 import { type CursorNode, CursorsTreeProvider } from './cursorsView';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     ...registerValueCommands(service, databases),
     ...registerDatabaseCommands(service),
     ...registerCursorCommands(service),
+    ...registerTreeKeyCommands(service, { databases: databasesView, cursors: cursorsView }),
     registerCommand(service, 'prontodb.showVersion', () => {
       void vscode.window.showInformationMessage(`ProntoDB ${version}`);
       return version;

@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_USER, validateUserName } from '../core/cursors';
+import { type Cursor, DEFAULT_USER, validateUserName } from '../core/cursors';
+import { ProntoError } from '../core/errors';
 import { databaseFile, layoutFromEnv } from '../core/paths';
 import { ProntoDB, type ResolvedTarget, type Selection, type Session } from '../core/pronto';
 import { configureSqlJs } from '../core/sqljs';
-import { parseWorkdirConfig, WORKDIR_FILE_NAME, type WorkdirConfig } from '../core/workdir';
+import { findWorkdirFile, loadWorkdirConfig, WORKDIR_FILE_NAME, type WorkdirConfig } from '../core/workdir';
+import { SharedStateWatcher } from './sharedStateWatcher';
 
 /** What the user picked in the editor: a cursor or a database, by name. */
 export interface EditorSelection {
@@ -13,29 +15,47 @@ export interface EditorSelection {
   name: string;
 }
 
-const SELECTIONS_KEY = 'prontodb.selections';
+/** The active target as the editor resolves it: the core's answer, plus whether a workspace-only selection chose it. */
+export interface ActiveTarget extends ResolvedTarget {
+  /** Chosen by this workspace's own selection, which the command line cannot know about. */
+  workspaceOnly?: boolean;
+}
+
 const USER_KEY = 'prontodb.user';
 const WORKSPACE_SELECTION_KEY = 'prontodb.selection';
 /**
  * What the core's resolve() gets when no `.prontodb` applies. Passing `undefined` would make it load
- * one itself from the engine's cwd (the workspace folder), bypassing workspace trust and the
- * validation warning below, and failing on an invalid file.
+ * one itself from the engine's cwd (the workspace folder), bypassing workspace trust.
  */
 const NO_WORKDIR: WorkdirConfig = Object.freeze({ file: '', cursors: {}, users: {} }) as WorkdirConfig;
 
+/** A `.prontodb` that names the target (not only a user or defaults). */
+function pinsTarget(workdir: WorkdirConfig, user: string): boolean {
+  return Boolean(workdir.database || workdir.cursor || workdir.path || workdir.cursors.default || workdir.users[user]?.default);
+}
+
 /**
- * The one place the extension talks to the engine: builds ProntoDB from the settings, keeps the
- * user's selection in global state (per user, synced) and workspace state, resolves which database
- * is active, and tells the views when the target or the data changed.
+ * The one place the extension talks to the engine: builds ProntoDB from the settings, resolves which
+ * database is active, and tells the views when the target or the data changed.
+ *
+ * The selection is the command line's own (`prontodb cursor use`, the per-user selection files), so a
+ * choice made in the sidebar and one made in a terminal are the same choice. Only a workspace-only
+ * selection lives in the editor (workspace state); terminals of that window are told about it.
  */
 export class ProntoService implements vscode.Disposable {
   private engine: ProntoDB | undefined;
   private readonly targetChanged = new vscode.EventEmitter<void>();
+  private readonly databasesChanged = new vscode.EventEmitter<void>();
   private readonly dataChanged = new vscode.EventEmitter<{ file: string; origin: 'local' | 'external' }>();
   private readonly watched = new Map<string, vscode.Disposable>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly warned = new Set<string>();
+  /** The message of the `.prontodb` problem last reported, so it is reported once, not on every resolve. */
+  private reportedWorkdirProblem: string | undefined;
+  private readonly sharedState: SharedStateWatcher;
   readonly onDidChangeTarget = this.targetChanged.event;
+  /** A database was created or deleted (by anyone). */
+  readonly onDidChangeDatabases = this.databasesChanged.event;
   readonly onDidChangeData = this.dataChanged.event;
 
   constructor(
@@ -43,11 +63,20 @@ export class ProntoService implements vscode.Disposable {
     readonly log: vscode.LogOutputChannel,
   ) {
     configureSqlJs({ wasmPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath });
-    // Names only: which cursor a user works in follows them to other machines.
-    context.globalState.setKeysForSync([SELECTIONS_KEY, USER_KEY]);
+    // The user follows the person to other machines; the selection is the machine's (shared with the CLI).
+    context.globalState.setKeysForSync([USER_KEY]);
+    this.sharedState = new SharedStateWatcher(
+      () => this.pronto.layout,
+      (change) => {
+        if (change.databases) this.databasesChanged.fire();
+        if (change.cursors || change.selections) this.targetChanged.fire();
+      },
+    );
     this.disposables.push(
       this.targetChanged,
+      this.databasesChanged,
       this.dataChanged,
+      this.sharedState,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('prontodb.dataDirectory') || event.affectsConfiguration('prontodb.user')) this.reset();
       }),
@@ -75,11 +104,13 @@ export class ProntoService implements vscode.Disposable {
       const env = this.engineEnv();
       const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
       this.engine = new ProntoDB({ env, cwd, layout: layoutFromEnv(env) });
+      // First use, not activation: watching reads a few folders.
+      this.sharedState.start();
     }
     return this.engine;
   }
 
-  /** Settings or data directory changed: start over with a fresh engine. */
+  /** Settings or data directory changed, or the user asked to refresh: start over with a fresh engine. */
   reset(): void {
     const old = this.engine;
     this.engine = undefined;
@@ -93,7 +124,7 @@ export class ProntoService implements vscode.Disposable {
 
   get user(): string {
     const configured = this.settings().get<string>('user')?.trim();
-    const chosen = configured || this.context.globalState.get<string>(USER_KEY) || this.workdir()?.user || DEFAULT_USER;
+    const chosen = configured || this.context.globalState.get<string>(USER_KEY) || this.workdirState().config?.user || DEFAULT_USER;
     try {
       return validateUserName(chosen);
     } catch (error) {
@@ -102,75 +133,136 @@ export class ProntoService implements vscode.Disposable {
     }
   }
 
+  /** The user a `prontodb` started in the workspace folder would act as (no flags, no environment). */
+  commandLineUser(): string {
+    return this.workdirState().config?.user ?? DEFAULT_USER;
+  }
+
   async setUser(user: string): Promise<void> {
     await this.context.globalState.update(USER_KEY, user === DEFAULT_USER ? undefined : validateUserName(user));
     this.targetChanged.fire();
   }
 
+  /** A cursor of exactly this user (never another user's), or undefined; unreadable files count as none. */
+  findCursor(name: string, user = this.user): Cursor | undefined {
+    try {
+      return this.pronto.cursors.find(name, user);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The user's own selection (the command line's `cursor use`), as the core reads it: a cursor first, else a database. */
   globalSelection(user = this.user): EditorSelection | undefined {
-    return this.context.globalState.get<Record<string, EditorSelection>>(SELECTIONS_KEY, {})[user];
+    const name = this.pronto.cursors.selection(user);
+    if (!name) return undefined;
+    return { kind: this.findCursor(name, user) ? 'cursor' : 'database', name };
   }
 
   workspaceSelection(): EditorSelection | undefined {
     return this.context.workspaceState.get<EditorSelection>(WORKSPACE_SELECTION_KEY);
   }
 
+  /**
+   * 'global' writes the command line's selection file of the current user (what `prontodb cursor use`
+   * writes); 'workspace' keeps the choice in this workspace only.
+   */
   async select(selection: EditorSelection | undefined, scope: 'global' | 'workspace'): Promise<void> {
     if (scope === 'workspace') {
       await this.context.workspaceState.update(WORKSPACE_SELECTION_KEY, selection);
     } else {
-      const all = { ...this.context.globalState.get<Record<string, EditorSelection>>(SELECTIONS_KEY, {}) };
-      if (selection) all[this.user] = selection;
-      else delete all[this.user];
-      await this.context.globalState.update(SELECTIONS_KEY, all);
+      const user = this.user;
+      if (!selection) {
+        this.pronto.cursors.clearSelection(user);
+      } else {
+        const cursor = this.findCursor(selection.name, user);
+        if (selection.kind === 'cursor' && !cursor) throw new ProntoError('not-found', `Cursor '${selection.name}' not found for user '${user}'`);
+        if (selection.kind === 'database' && cursor) {
+          throw new ProntoError(
+            'conflict',
+            `User '${user}' has a cursor named '${selection.name}'. The selection (shared with the command line) is one word, which would mean that cursor: use the cursor, or rename it first.`,
+          );
+        }
+        await this.pronto.cursors.select(user, selection.name);
+      }
     }
     this.targetChanged.fire();
   }
 
-  /** The `.prontodb` at the root of the first workspace folder that has one; never when untrusted. */
-  workdir(): WorkdirConfig | undefined {
-    if (!vscode.workspace.isTrusted) return undefined;
+  // ---- .prontodb ---------------------------------------------------------------------------------
+
+  /**
+   * The `.prontodb` the command line would use in the first workspace folder that has one (the
+   * folder's own or an ancestor's, as the CLI looks); never when the workspace is untrusted.
+   */
+  workdirState(): { config?: WorkdirConfig; error?: Error; file?: string } {
+    if (!vscode.workspace.isTrusted) return {};
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      const file = path.join(folder.uri.fsPath, WORKDIR_FILE_NAME);
-      let text: string;
+      let file: string | undefined;
       try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch {
-        continue;
-      }
-      try {
-        return parseWorkdirConfig(file, text);
+        file = findWorkdirFile(folder.uri.fsPath);
+        if (!file) continue;
+        const config = loadWorkdirConfig(folder.uri.fsPath);
+        if (config) return { config, file };
       } catch (error) {
-        this.warnOnce(`workdir:${file}:${text}`, (error as Error).message);
-        return undefined;
+        return { error: error as Error, file: (error as ProntoError).file ?? file ?? path.join(folder.uri.fsPath, WORKDIR_FILE_NAME) };
       }
     }
-    return undefined;
+    return {};
+  }
+
+  workdir(): WorkdirConfig | undefined {
+    return this.workdirState().config;
   }
 
   /**
-   * The active database: `.prontodb` at a workspace root > workspace selection > the user's global
-   * selection > what the command line would pick (its selection files, then `main`).
+   * A malformed `.prontodb` is refused as the command line refuses it: nothing resolves while it is
+   * there. The user hears about it once per distinct problem, with a button to open the file.
    */
-  target(): ResolvedTarget {
-    const user = this.user;
-    const workdir = this.workdir();
-    if (workdir && (workdir.database || workdir.cursor || workdir.path || workdir.cursors.default || workdir.users[user]?.default)) {
-      return this.resolve({ user }, workdir);
+  private workdirOrThrow(): WorkdirConfig | undefined {
+    const { config, error, file } = this.workdirState();
+    if (!error) {
+      this.reportedWorkdirProblem = undefined;
+      return config;
     }
-    for (const [selection, scope] of [
-      [this.workspaceSelection(), 'workspace'],
-      [this.globalSelection(user), 'synced'],
-    ] as const) {
-      if (!selection) continue;
+    if (this.reportedWorkdirProblem !== error.message) {
+      this.reportedWorkdirProblem = error.message;
+      this.log.error(error.message);
+      void vscode.window.showErrorMessage(`ProntoDB: ${error.message}`, 'Open .prontodb').then((choice) => {
+        if (choice && file) void vscode.window.showTextDocument(vscode.Uri.file(file));
+      });
+    }
+    throw error;
+  }
+
+  /**
+   * The active database: `.prontodb` (workspace folder or ancestor) > workspace-only selection > the
+   * command line's resolution (the user's selection, the global selection, `main`).
+   */
+  target(): ActiveTarget {
+    const user = this.user;
+    const workdir = this.workdirOrThrow();
+    if (workdir && pinsTarget(workdir, user)) return this.resolve({ user }, workdir);
+    const selection = this.workspaceSelection();
+    if (selection) {
       const resolved = this.tryResolve(selection, user, workdir);
-      if (resolved) return { ...resolved, source: `${scope} selection (${selection.kind} '${selection.name}')` };
+      if (resolved) return { ...resolved, source: `workspace selection (${selection.kind} '${selection.name}')`, workspaceOnly: true };
       this.warnOnce(
-        `missing:${scope}:${selection.kind}:${selection.name}`,
-        `The ${scope} selection names ${selection.kind} '${selection.name}', which does not exist on this machine; falling back.`,
+        `missing:workspace:${selection.kind}:${selection.name}`,
+        `The workspace selection names ${selection.kind} '${selection.name}', which does not exist on this machine; falling back.`,
       );
     }
-    return this.resolve({ user }, workdir);
+    const target = this.resolve({ user }, workdir);
+    if (target.notice) this.warnOnce(`notice:${target.notice}`, target.notice);
+    return target;
+  }
+
+  /** Why a choice made now does not change the active database, if something outranks it. */
+  pinnedBy(): { file: string; target: ResolvedTarget } | undefined {
+    const user = this.user;
+    const workdir = this.workdirOrThrow();
+    if (!workdir || !pinsTarget(workdir, user)) return undefined;
+    return { file: workdir.file, target: this.resolve({ user }, workdir) };
   }
 
   /** The core's resolution with exactly the `.prontodb` the editor decided on (none: none). */
@@ -189,27 +281,20 @@ export class ProntoService implements vscode.Disposable {
     }
   }
 
-  /** The selection flags that make the command line resolve to `target` (for terminals). */
-  selectionFor(target: ResolvedTarget): Selection {
-    if (target.cursor) return { cursor: target.cursor.name, user: target.user };
-    if (target.databaseName) return { database: target.databaseName, user: target.user };
-    return { databasePath: target.file, user: target.user };
-  }
-
   // ---- sessions and change notification -------------------------------------------------------
 
   /**
    * A session on the active target (its cursor's meta context and defaults apply), or raw access to
-   * one database: by name, or by file for the active target outside the data directory.
+   * one database: by name, or by file for a database outside the data directory.
    */
   async session(ref?: { database: string; file?: string }): Promise<Session> {
-    // Resolving the active target reads cursor files: only do it when the reference needs it.
     let target: ResolvedTarget;
     if (!ref) {
       target = this.target();
     } else {
-      const base = ref.file ? this.target() : this.resolve({ database: ref.database, user: this.user }, undefined);
-      target = { ...base, file: ref.file ?? base.file, cursor: undefined, metaContext: null, defaultProject: null, defaultNamespace: null };
+      const user = this.user;
+      const base = ref.file ? this.resolve({ databasePath: ref.file, user }, undefined) : this.resolve({ database: ref.database, user }, undefined);
+      target = { ...base, cursor: undefined, metaContext: null, defaultProject: null, defaultNamespace: null };
     }
     const session = await this.pronto.open(target);
     this.watch(session);
@@ -223,19 +308,31 @@ export class ProntoService implements vscode.Disposable {
     return path.resolve(ref.file ?? databaseFile(this.pronto.layout, ref.database));
   }
 
-  private watch(session: Session): void {
+  /**
+   * Follows a database's changes. Not before its folder exists: watching would create the folder,
+   * and nothing may appear on disk before the user writes (the data directory watcher reports new
+   * databases; a write through `afterWrite` reports one outside it).
+   */
+  private watch(session: Session): boolean {
     const file = session.store.location;
-    if (this.watched.has(file)) return;
+    if (this.watched.has(file) || !fs.existsSync(path.dirname(file))) return false;
     this.watched.set(
       file,
       session.store.onDidChange((event) => this.dataChanged.fire({ file, origin: event.origin })),
     );
+    return true;
   }
 
+  /** After a write through `session`: a database that did not exist before is followed from now on. */
+  afterWrite(session: Session): void {
+    if (this.watch(session)) this.dataChanged.fire({ file: session.store.location, origin: 'local' });
+  }
+
+  /** Logs and shows a warning once per key (a view resolving every second must not repeat it). */
   warnOnce(key: string, message: string): void {
-    this.log.warn(message);
     if (this.warned.has(key)) return;
     this.warned.add(key);
+    this.log.warn(message);
     void vscode.window.showWarningMessage(`ProntoDB: ${message}`);
   }
 

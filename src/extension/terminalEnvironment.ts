@@ -3,13 +3,32 @@ import * as vscode from 'vscode';
 import type { ProntoService } from './service';
 
 /**
- * Integrated terminals get the bundled `prontodb` on PATH and the sidebar's database, cursor and user
- * in their environment, so the command line acts on exactly what the view shows.
+ * What integrated terminals get: the bundled `prontodb` on PATH, the data and backup directories of
+ * the settings, and the database choice only where the command line could not know it by itself.
+ *
+ * The command line reads the same selection files and the same `.prontodb` as the sidebar, so the
+ * choice is not copied into `PRONTODB_CURSOR`/`PRONTODB_DATABASE` — those would outrank a later
+ * `prontodb cursor use` typed in that terminal, and the two would disagree. They are set only for a
+ * workspace-only selection (kept by the editor, unknown to the CLI); `PRONTODB_USER` only when the
+ * editor's user differs from the one the CLI would take.
  */
+export function terminalVariables(service: ProntoService): Record<string, string> {
+  const variables: Record<string, string> = {};
+  const target = service.target();
+  if (target.user !== service.commandLineUser()) variables.PRONTODB_USER = target.user;
+  if (target.workspaceOnly) {
+    if (target.cursor) variables.PRONTODB_CURSOR = target.cursor.name;
+    else if (target.databaseName) variables.PRONTODB_DATABASE = target.databaseName;
+    else variables.PRONTODB_DATABASE_PATH = target.file;
+  }
+  return variables;
+}
+
 export function registerTerminalEnvironment(context: vscode.ExtensionContext, service: ProntoService): vscode.Disposable {
   const collection = context.environmentVariableCollection;
-  collection.description = 'ProntoDB: the prontodb command and the active database';
+  collection.description = 'ProntoDB: the prontodb command, its data directory, and a workspace-only database choice';
   const binDirectory = vscode.Uri.joinPath(context.extensionUri, 'dist', 'bin').fsPath;
+  let lastProblem: string | undefined;
   const update = () => {
     collection.clear();
     collection.prepend('PATH', `${binDirectory}${path.delimiter}`);
@@ -20,13 +39,13 @@ export function registerTerminalEnvironment(context: vscode.ExtensionContext, se
     const backupDirectory = vscode.workspace.getConfiguration('prontodb').get<string>('backupDirectory')?.trim();
     if (backupDirectory) collection.replace('PRONTODB_BACKUP_DIR', backupDirectory);
     try {
-      const selection = service.selectionFor(service.target());
-      if (selection.cursor) collection.replace('PRONTODB_CURSOR', selection.cursor);
-      if (selection.database) collection.replace('PRONTODB_DATABASE', selection.database);
-      if (selection.databasePath) collection.replace('PRONTODB_DATABASE_PATH', selection.databasePath);
-      collection.replace('PRONTODB_USER', selection.user ?? 'default');
+      for (const [name, value] of Object.entries(terminalVariables(service))) collection.replace(name, value);
+      lastProblem = undefined;
     } catch (error) {
-      service.log.warn(`Terminal environment: ${(error as Error).message}`);
+      // Reported where it happens (e.g. a malformed .prontodb); logged here once, not per update.
+      const message = (error as Error).message;
+      if (message !== lastProblem) service.log.warn(`Terminal environment: ${message}`);
+      lastProblem = message;
     }
   };
   setImmediate(update);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { displayKey } from '../core/address';
-import type { Address } from '../core/types';
+import type { Session } from '../core/pronto';
+import type { Address, Entry } from '../core/types';
 import type { ProntoService } from './service';
 
 export const VALUE_SCHEME = 'prontodb';
@@ -8,17 +9,20 @@ export const VALUE_SCHEME = 'prontodb';
 interface ValueLocation {
   ref: { database: string; file?: string };
   address: Address;
+  /** Opened to write a value that does not exist yet: reads as empty until saved. */
+  create: boolean;
 }
 
 /**
  * `prontodb:/<db>/<project>/<namespace>/<key>` — the path is for people (tab titles); the query
  * carries the exact address, since keys may hold '/' and other characters a path would mangle.
  */
-export function valueUri(ref: { database: string; file?: string }, address: Address): vscode.Uri {
+export function valueUri(ref: { database: string; file?: string }, address: Address, options: { create?: boolean } = {}): vscode.Uri {
   const readable = (segment: string) => segment.replace(/\//g, '\u2215');
   const query = new URLSearchParams({ db: ref.database, p: address.project, n: address.namespace, k: address.key });
   if (ref.file) query.set('file', ref.file);
   if (address.context !== null) query.set('c', address.context);
+  if (options.create) query.set('new', '1');
   return vscode.Uri.from({
     scheme: VALUE_SCHEME,
     path: `/${[ref.database, address.project, address.namespace, displayKey(address)].map(readable).join('/')}`,
@@ -30,7 +34,35 @@ export function parseValueUri(uri: vscode.Uri): ValueLocation {
   const query = new URLSearchParams(uri.query);
   const [database, project, namespace, key] = ['db', 'p', 'n', 'k'].map((name) => query.get(name));
   if (database === null || project === null || namespace === null || key === null) throw vscode.FileSystemError.FileNotFound(uri);
-  return { ref: { database, file: query.get('file') ?? undefined }, address: { project, namespace, key, context: query.get('c') } };
+  return { ref: { database, file: query.get('file') ?? undefined }, address: { project, namespace, key, context: query.get('c') }, create: query.get('new') === '1' };
+}
+
+/** Values that are JSON objects or arrays open as JSON (highlighting, folding, formatting). */
+export async function languageFromContent(document: vscode.TextDocument): Promise<vscode.TextDocument> {
+  if (document.languageId !== 'plaintext') return document;
+  const text = document.getText().trim();
+  if (!/^[[{]/.test(text)) return document;
+  try {
+    JSON.parse(text);
+  } catch {
+    return document;
+  }
+  return vscode.languages.setTextDocumentLanguage(document, 'json');
+}
+
+/** Seconds until an entry expires (at least 1 while it lives), or undefined when it never does. */
+export function remainingSeconds(entry: Pick<Entry, 'expiresAt'>, nowMs = Date.now()): number | undefined {
+  if (entry.expiresAt === null) return undefined;
+  return Math.max(1, entry.expiresAt - Math.floor(nowMs / 1000));
+}
+
+/** The TTL a rewrite of `entry` must pass so its expiry stays where it is (undefined: nothing to keep). */
+export async function keptTtl(session: Session, address: Address, entry: Entry | undefined): Promise<number | undefined> {
+  const left = entry && remainingSeconds(entry);
+  if (left === undefined) return undefined;
+  // A per-write TTL is only allowed in a TTL namespace; one that stopped being one drops the expiry.
+  const ttlNamespace = (await session.ttlNamespaces()).some((ns) => ns.project === address.project && ns.namespace === address.namespace);
+  return ttlNamespace ? left : undefined;
 }
 
 /** "45s", "5m", "2h 5m", "3d 4h". */
@@ -89,11 +121,16 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
           .map((document) => ({ type: vscode.FileChangeType.Changed, uri: document.uri }));
         if (events.length > 0) this.changed.fire(events);
       }),
-      // What was read for a document is only needed while it is open.
+      // What was read for a document is only needed while it is open. A change of language closes
+      // and reopens the document without reading it again: forget only what stays closed.
       vscode.workspace.onDidCloseTextDocument((document) => {
         if (document.uri.scheme !== VALUE_SCHEME) return;
-        this.stamps.delete(document.uri.toString());
-        this.loaded.delete(document.uri.toString());
+        const key = document.uri.toString();
+        setTimeout(() => {
+          if (vscode.workspace.textDocuments.some((open) => open.uri.toString() === key)) return;
+          this.stamps.delete(key);
+          this.loaded.delete(key);
+        }, 1000);
       }),
     ];
   }
@@ -103,9 +140,9 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   private async entryOf(uri: vscode.Uri) {
-    const { ref, address } = parseValueUri(uri);
+    const { ref, address, create } = parseValueUri(uri);
     const session = await this.service.session(ref);
-    return { session, address, entry: await session.get(address) };
+    return { session, address, create, entry: await session.get(address) };
   }
 
   private stamp(uri: vscode.Uri, entry: { updatedAt: number; value: string }): number {
@@ -119,7 +156,8 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    const { entry } = await this.entryOf(uri);
+    const { entry, create } = await this.entryOf(uri);
+    if (!entry && create) return { type: vscode.FileType.File, ctime: 0, mtime: 0, size: 0 };
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
     return {
       type: vscode.FileType.File,
@@ -130,7 +168,11 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    const { entry } = await this.entryOf(uri);
+    const { entry, create } = await this.entryOf(uri);
+    if (!entry && create) {
+      this.loaded.set(uri.toString(), '');
+      return new Uint8Array();
+    }
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
     this.stamp(uri, entry);
     this.loaded.set(uri.toString(), entry.value);
@@ -151,7 +193,9 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     }
     const value = new TextDecoder('utf-8', { fatal: false }).decode(content);
     // Compare-and-set: a write landing between the read above and this one is not overwritten either.
-    await session.set(address, value, { expected: { value: entry?.value } });
+    // An expiring value keeps the time it has left (a custom --ttl included), not the namespace default.
+    await session.set(address, value, { expected: { value: entry?.value }, ttlSeconds: await keptTtl(session, address, entry) });
+    this.service.afterWrite(session);
     this.loaded.set(key, value);
     this.changed.fire([{ type: entry ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created, uri }]);
   }

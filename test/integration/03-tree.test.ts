@@ -69,7 +69,7 @@ describe('Databases tree', () => {
   it('marks the TTL namespace and its expiring keys with the time left', async () => {
     const { databases } = await getApi();
     const sessions = databases.getTreeItem(await nodeAt('treedb', 'shop', 'sessions'));
-    assert.equal(sessions.description, 'TTL 2h');
+    assert.equal(sessions.description, '1 key · TTL 2h');
     assert.equal(sessions.contextValue, 'ttlNamespace');
     assert.match(String(sessions.tooltip), /TTL namespace/);
     assert.equal((sessions.iconPath as vscode.ThemeIcon).id, 'watch');
@@ -78,7 +78,7 @@ describe('Databases tree', () => {
     assert.match((s1.tooltip as vscode.MarkdownString).value, /Expires \d{4}-.* \(in (2h|1h 59m)\)/);
     assert.equal((s1.iconPath as vscode.ThemeIcon).id, 'watch');
     const items = databases.getTreeItem(await nodeAt('treedb', 'shop', 'items'));
-    assert.equal(items.description, '');
+    assert.equal(items.description, '3 keys');
     assert.equal(items.contextValue, 'namespace');
   });
 
@@ -96,7 +96,7 @@ describe('Databases tree', () => {
     const more = children[200]!;
     assert.equal(more.kind, 'loadMore');
     const moreItem = databases.getTreeItem(more);
-    assert.equal(labelOf(moreItem), 'Load more…');
+    assert.equal(labelOf(moreItem), `Load more… (1,000+ more)`, 'how many remain, counted up to 1,000');
     assert.equal(moreItem.command?.command, 'prontodb.loadMore');
 
     const refreshed = nextEvent(databases.onDidChangeTreeData, 'the namespace to refresh');
@@ -134,7 +134,7 @@ describe('Databases tree', () => {
     assert.equal(labels.length, 100, 'key2400..key2499, no "Load more…"');
     assert.ok(labels.every((label) => label.startsWith('key24')));
     const item = databases.getTreeItem(big);
-    assert.equal(item.description, 'filter: key24*');
+    assert.equal(item.description, '1,000+ keys · filter: key24*');
     assert.equal(item.contextValue, 'namespaceFiltered');
 
     await withStubs((s) => s.inputs('key1').quietMessages(), async () => {
@@ -143,7 +143,7 @@ describe('Databases tree', () => {
     labels = await labelsUnder(big);
     assert.equal(labels.length, 201, '1000 keys match: one page and "Load more…"');
     assert.equal(labels[0], 'key1000');
-    assert.equal(labels[200], 'Load more…');
+    assert.equal(labels[200], 'Load more… (800 more)', '1000 match, 200 shown');
 
     await withStubs((s) => s.inputs('nope').quietMessages(), async () => {
       await vscode.commands.executeCommand('prontodb.filterKeys', big);

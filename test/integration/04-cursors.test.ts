@@ -1,5 +1,7 @@
 // Cursor switching: the selection lives in globalState (synced) and workspaceState.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ResolvedTarget } from '../../src/core/pronto';
 import { clearSelections, cliOk, ensureWorkAndPlay, getApi, labelOf, poll, sleep, withStubs } from './helpers';
@@ -67,7 +69,9 @@ describe('cursors', () => {
     assert.deepEqual(service.globalSelection(), { kind: 'cursor', name: 'wk' });
     assert.equal(service.workspaceSelection(), undefined);
     assert.equal(service.target().databaseName, 'work');
-    assert.match(service.target().source, /^synced selection \(cursor 'wk'\)/);
+    assert.match(service.target().source, /^global selection \(cursor 'wk'\)/);
+    // The selection is the command line's own: `cursor active` agrees.
+    assert.match(await cliOk(['cursor', 'active']), /^wk\t/);
     await poll('the status bar to show wk', () => statusBar.text.includes('wk'));
     assert.equal(statusBar.command, 'prontodb.switchCursor');
     const active = cursors.getChildren().find((node) => node.active);
@@ -106,7 +110,7 @@ describe('cursors', () => {
       const target = await vscode.commands.executeCommand<ResolvedTarget>('prontodb.switchCursor');
       assert.equal(target?.cursor?.name, 'pl');
     });
-    assert.match(placeholder, /^Active: wk \(synced selection \(cursor 'wk'\)\) — user default$/);
+    assert.match(placeholder, /^Active: wk \(global selection \(cursor 'wk'\)\) — user default$/);
     assert.deepEqual(service.globalSelection(), { kind: 'cursor', name: 'pl' });
     await poll('the status bar to show pl', () => statusBar.text.includes('pl'));
   });
@@ -145,17 +149,32 @@ describe('cursors', () => {
     assert.deepEqual(service.globalSelection(), { kind: 'cursor', name: 'wk' });
   });
 
-  it('a selection naming a cursor that does not exist here falls back, with a warning', async () => {
+  it('a workspace selection naming a cursor that does not exist here falls back, with a warning', async () => {
     const { service, statusBar } = await getApi();
     await withStubs((s) => s.quietMessages(), async (stubs) => {
-      await service.select({ kind: 'cursor', name: 'ghost' }, 'global');
+      await service.select({ kind: 'cursor', name: 'ghost' }, 'workspace');
       const target = service.target();
       assert.equal(target.cursor, undefined);
       assert.equal(target.databaseName, 'main');
       assert.equal(target.source, 'default');
       await poll('the warning', () => stubs.messages('showWarningMessage').length > 0);
-      assert.match(stubs.messages('showWarningMessage')[0]!, /synced selection names cursor 'ghost', which does not exist on this machine; falling back/);
+      assert.match(stubs.messages('showWarningMessage')[0]!, /workspace selection names cursor 'ghost', which does not exist on this machine; falling back/);
       await poll('the status bar to show main', () => statusBar.text.includes('main'));
+    });
+  });
+
+  it('the global selection is the command line\'s file: a name that is no cursor reads as a database, as the CLI reads it', async () => {
+    const { service, statusBar } = await getApi();
+    await assert.rejects(service.select({ kind: 'cursor', name: 'ghost' }, 'global'), /Cursor 'ghost' not found for user 'default'/);
+    await withStubs((s) => s.quietMessages(), async (stubs) => {
+      fs.mkdirSync(service.pronto.layout.cursorCacheDir, { recursive: true });
+      fs.writeFileSync(path.join(service.pronto.layout.cursorCacheDir, 'cursor'), 'ghostdb');
+      await poll('the status bar to show ghostdb', () => statusBar.text.includes('ghostdb'));
+      for (let i = 0; i < 5; i++) assert.equal(service.target().databaseName, 'ghostdb');
+      assert.deepEqual(service.globalSelection(), { kind: 'database', name: 'ghostdb' });
+      assert.match(await cliOk(['cursor', 'active']), /^ghostdb\t/);
+      await poll('the warning', () => stubs.messages('showWarningMessage').length > 0);
+      assert.equal(stubs.messages('showWarningMessage').filter((m) => /names 'ghostdb', which is neither a cursor/.test(m)).length, 1, 'warned once');
     });
   });
 

@@ -2,7 +2,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { clearSelections, dirs, ensureWorkAndPlay, getApi, poll, withStubs } from './helpers';
+import * as vscode from 'vscode';
+import { cli, clearSelections, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, sleep, withStubs } from './helpers';
 
 describe('.prontodb override', () => {
   const file = () => path.join(dirs.workspace, '.prontodb');
@@ -29,7 +30,9 @@ describe('.prontodb override', () => {
     await poll('the status bar to follow .prontodb', () => statusBar.text.includes('play'));
     const followedMs = Date.now() - written;
     console.log(`      .prontodb followed in ${followedMs} ms`);
-    await poll('the terminal environment to follow .prontodb', () => terminalEnvironment.get('PRONTODB_DATABASE')?.value === 'play');
+    // Terminals drop the workspace-only choice: a prontodb started in the folder finds the .prontodb itself.
+    await poll('the terminal environment to drop the workspace selection', () => terminalEnvironment.get('PRONTODB_DATABASE') === undefined);
+    assert.equal((await cli(['-q', 'get', 'who'], { cwd: dirs.workspace })).stdout, 'play\n');
     const target = service.target();
     assert.equal(target.databaseName, 'play');
     assert.equal(target.source, `.prontodb at ${dirs.workspace}`);
@@ -56,14 +59,67 @@ describe('.prontodb override', () => {
     assert.equal(service.target().cursor?.name, 'pl');
   });
 
-  it('an invalid .prontodb is reported and ignored', async () => {
-    const { service, statusBar } = await getApi();
+  it('a malformed .prontodb is refused as the CLI refuses it, and reported once (issue 6 item 17)', async () => {
+    const { service, statusBar, databases, cursors, terminalEnvironment } = await getApi();
     await service.select({ kind: 'cursor', name: 'wk' }, 'global');
+    await poll('the status bar to show wk', () => statusBar.text.includes('wk'));
     await withStubs((s) => s.quietMessages(), async (stubs) => {
       fs.writeFileSync(file(), '{ "database": "play", "colour": "red" }');
-      await poll('the warning about .prontodb', () => stubs.messages('showWarningMessage').some((m) => /unknown setting 'colour'/.test(m)));
-      assert.equal(service.target().cursor?.name, 'wk');
-      assert.match(statusBar.text, /wk/);
+      await poll('the status bar to show the error', () => /error/.test(statusBar.text));
+      // The extension has no active database while the file is malformed, as the command line has none.
+      let problem = '';
+      assert.throws(() => service.target(), (error: Error) => {
+        problem = error.message;
+        return /unknown setting 'colour'/.test(error.message) && error.message.includes(file());
+      });
+      await assert.rejects(service.session(), /unknown setting 'colour'/);
+      const cliResult = await cli(['get', 'app.config.who'], { cwd: dirs.workspace });
+      assert.equal(cliResult.code, 1, 'the CLI refuses too');
+      assert.ok(cliResult.stderr.includes(problem), `the CLI says the same: ${cliResult.stderr}`);
+      assert.equal(cliResult.stdout, '');
+      // The tree says why, first, with the file one click away; no database is marked active.
+      const roots = await databases.getChildren();
+      const first = databases.getTreeItem(roots[0]!);
+      assert.equal(roots[0]!.kind, 'message');
+      assert.match(String(first.tooltip), /unknown setting 'colour'/);
+      assert.equal(first.command?.command, 'vscode.open');
+      assert.equal((first.command?.arguments?.[0] as vscode.Uri).fsPath, file());
+      assert.ok(!roots.some((node) => node.kind === 'database' && node.active));
+      assert.ok(!cursors.getChildren().some((node) => node.active));
+      assert.equal(terminalEnvironment.get('PRONTODB_CURSOR'), undefined);
+      // Everything that resolves, many times over: one message, not one per resolve.
+      for (let i = 0; i < 13; i++) {
+        service.reset();
+        await databases.getChildren();
+        cursors.getChildren();
+      }
+      await sleep(500);
+      const shown = [...stubs.messages('showErrorMessage'), ...stubs.messages('showWarningMessage')].filter((m) => m.includes('.prontodb'));
+      assert.equal(shown.length, 1, `shown: ${JSON.stringify(shown)}`);
+      assert.match(shown[0]!, /unknown setting 'colour'/);
+      // Fixed: back on what the file names.
+      fs.writeFileSync(file(), '{ "database": "play" }');
+      await poll('the status bar to show play', () => statusBar.text.includes('play'));
     });
+  });
+
+  it('choosing a database while a .prontodb pins the folder says what pins it and offers to open it (issue 6 item 17)', async () => {
+    const { service } = await getApi();
+    fs.writeFileSync(file(), JSON.stringify({ database: 'play' }));
+    await poll('.prontodb to apply', () => service.target().databaseName === 'play');
+    await withStubs((s) => {
+      s.quietMessages();
+      s.stub('showWarningMessage', async (message: string, ...items: string[]) => (/pins this folder/.test(message) && items.includes('Open .prontodb') ? 'Open .prontodb' : undefined));
+    }, async (stubs) => {
+      await vscode.commands.executeCommand('prontodb.useDatabase', await nodeAt('work'));
+      const [message] = stubs.messages('showWarningMessage');
+      assert.ok(message, 'the choice is not silently ignored');
+      assert.ok(message.includes(file()), message);
+      assert.match(message, /pins this folder to database 'play'/);
+      await poll('the .prontodb to open in an editor', () => vscode.window.activeTextEditor?.document.uri.fsPath === file());
+    });
+    assert.equal(service.target().databaseName, 'play', 'the .prontodb still decides here');
+    assert.deepEqual(service.globalSelection(), { kind: 'database', name: 'work' }, 'the choice is kept for everywhere else');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

@@ -69,6 +69,7 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
       const picked = await pickSelection(service);
       if (!picked) return undefined;
       await service.select(picked.clearWorkspace ? undefined : picked.selection, picked.scope);
+      if (!picked.clearWorkspace) explainPin(service);
       return service.target();
     }),
 
@@ -76,6 +77,7 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
       const name = typeof node === 'string' ? node : node?.cursor.name;
       if (!name) return vscode.commands.executeCommand('prontodb.switchCursor');
       await service.select({ kind: 'cursor', name }, 'global');
+      explainPin(service);
       return service.target();
     }),
 
@@ -111,11 +113,10 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
       const from = node?.cursor.name ?? (await pickCursor(service, 'Cursor to rename'));
       if (!from) return undefined;
       const to = await ask({ prompt: `New name for cursor '${from}'`, value: from, validateInput: validateWith(validateCursorName) });
+      // The core moves the user's selection along with the cursor; the workspace-only one is ours.
       const renamed = await service.pronto.cursors.rename(from, to, user);
-      for (const scope of ['global', 'workspace'] as const) {
-        const selection = scope === 'global' ? service.globalSelection() : service.workspaceSelection();
-        if (selection?.kind === 'cursor' && selection.name === from) await service.select({ kind: 'cursor', name: to }, scope);
-      }
+      const selection = service.workspaceSelection();
+      if (selection?.kind === 'cursor' && selection.name === from) await service.select({ kind: 'cursor', name: to }, 'workspace');
       service.reset();
       return renamed;
     }),
@@ -126,10 +127,10 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
       if (!name) return false;
       if (!(await confirm(`Delete cursor '${name}' of user '${user}'?`, 'Delete', 'The database it points at is kept.'))) return false;
       const deleted = service.pronto.cursors.delete(name, user);
-      for (const scope of ['global', 'workspace'] as const) {
-        const selection = scope === 'global' ? service.globalSelection() : service.workspaceSelection();
-        if (selection?.kind === 'cursor' && selection.name === name) await service.select(undefined, scope);
-      }
+      // As `prontodb cursor delete` does: a selection of the deleted cursor goes with it.
+      if (service.pronto.cursors.selection(user) === name) await service.select(undefined, 'global');
+      const selection = service.workspaceSelection();
+      if (selection?.kind === 'cursor' && selection.name === name) await service.select(undefined, 'workspace');
       service.reset();
       return deleted;
     }),
@@ -150,6 +151,31 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
       return user;
     }),
   ];
+}
+
+/**
+ * A `.prontodb` outranks any choice made in the editor: say so (once per choice), name what it pins
+ * the folder to, and offer to open it. The choice itself is kept: it applies wherever no
+ * `.prontodb` does, and to the command line outside this folder.
+ */
+export function explainPin(service: ProntoService): void {
+  let pin: ReturnType<ProntoService['pinnedBy']>;
+  try {
+    pin = service.pinnedBy();
+  } catch {
+    return; // a malformed .prontodb is reported by the service already
+  }
+  if (!pin) return;
+  const { target } = pin;
+  const pinned = target.cursor ? `cursor '${target.cursor.name}'` : target.databaseName ? `database '${target.databaseName}'` : target.file;
+  void vscode.window
+    .showWarningMessage(
+      `ProntoDB: ${pin.file} pins this folder to ${pinned}, so it stays active here. Your choice applies where no .prontodb does; edit or remove that file to change this folder's database.`,
+      'Open .prontodb',
+    )
+    .then((choice) => {
+      if (choice) void vscode.window.showTextDocument(vscode.Uri.file(pin.file));
+    });
 }
 
 async function pickCursor(service: ProntoService, placeHolder: string): Promise<string | undefined> {

@@ -2,10 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type BackupInfo, createBackup, defaultBackupDirectory, inspectBackup, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
-import { validateDatabaseName } from '../../core/paths';
+import type { Cursor } from '../../core/cursors';
+import { databaseDirectory, databaseFile, validateDatabaseName } from '../../core/paths';
 import { formatFromFileName, parseDocument, serializeDocument } from '../../core/transfer';
 import type { DatabasesNode } from '../databasesView';
 import type { ProntoService } from '../service';
+import { explainPin } from './cursorCommands';
 import { ask, confirm, registerCommand, validateWith, withProgress } from './ui';
 
 function backupDirectory(service: ProntoService): string {
@@ -40,6 +42,57 @@ function describeBackup(backup: BackupInfo): vscode.QuickPickItem & { backup: Ba
   };
 }
 
+/**
+ * What deleting a database takes with it, for the confirmation: its file and the cursors filed in
+ * its folder — of every user, not only the current one — and which cursors elsewhere will point at
+ * nothing afterwards (they are kept, as the command line keeps them).
+ */
+export function describeDatabaseDeletion(service: ProntoService, name: string): string {
+  const layout = service.pronto.layout;
+  const file = path.resolve(databaseFile(layout, name));
+  const folder = databaseDirectory(layout, name);
+  const cursorFolder = path.join(folder, 'cursors');
+  // PRONTO_DB may put `main` elsewhere: then its folder (and the cursors in it) stays.
+  const folderGoes = path.dirname(file) === folder;
+  const all = service.pronto.cursors.everyCursorFile();
+  const filed = folderGoes ? all.filter((cursor) => path.dirname(cursor.file) === cursorFolder) : [];
+  const dangling = all.filter((cursor) => !filed.includes(cursor) && path.resolve(cursor.databasePath) === file);
+  const names = (cursors: Cursor[]) => cursors.map((cursor) => `'${cursor.name}' (user ${cursor.user})`).join(', ');
+  const parts = [
+    filed.length
+      ? `This deletes its file and the ${filed.length === 1 ? 'cursor' : `${filed.length} cursors`} filed with it, of every user: ${names(filed)}.`
+      : 'This deletes its file; no cursor is filed with it.',
+  ];
+  if (dangling.length) parts.push(`${dangling.length === 1 ? 'Cursor' : 'Cursors'} ${names(dangling)} will point at nothing (kept).`);
+  parts.push('It cannot be undone; back it up first if in doubt.');
+  return parts.join(' ');
+}
+
+/** Create Database's check while typing: a valid name that no database has yet. */
+export function newDatabaseNameProblem(service: ProntoService, text: string): string | undefined {
+  const problem = validateWith(validateDatabaseName)(text);
+  if (problem) return problem;
+  return service.pronto.listDatabases().some((db) => db.name === text) ? `Database '${text}' already exists` : undefined;
+}
+
+/**
+ * What can be done with a file the extension wrote. "Reveal" only where the editor runs on the
+ * machine holding the file (a desktop window, no remote): in a browser or remote window the file
+ * lives on another machine, and the reveal command does nothing there. "Copy Path" works everywhere.
+ */
+export function fileActions(): string[] {
+  const local = vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop;
+  return local ? ['Reveal', 'Copy Path'] : ['Copy Path'];
+}
+
+async function runFileAction(choice: string | undefined, file: string): Promise<void> {
+  if (choice === 'Reveal') await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
+  if (choice === 'Copy Path') {
+    await vscode.env.clipboard.writeText(file);
+    void vscode.window.setStatusBarMessage(`ProntoDB: copied ${file}`, 3000);
+  }
+}
+
 export function registerDatabaseCommands(service: ProntoService): vscode.Disposable[] {
   const restoreArchive = async (archive: string) => {
     const contents = await inspectBackup(archive);
@@ -70,20 +123,21 @@ export function registerDatabaseCommands(service: ProntoService): vscode.Disposa
 
   return [
     registerCommand(service, 'prontodb.createDatabase', async () => {
-      const name = await ask({ prompt: 'Name of the new database', placeHolder: 'letters, digits, _ - .', validateInput: validateWith(validateDatabaseName) });
+      const name = await ask({ prompt: 'Name of the new database', placeHolder: 'letters, digits, _ - .', validateInput: (text) => newDatabaseNameProblem(service, text) });
       const created = await service.pronto.createDatabase(name);
       service.reset();
       const use = await vscode.window.showInformationMessage(`ProntoDB: created database '${name}'`, 'Use It');
-      if (use) await service.select({ kind: 'database', name }, 'global');
+      if (use) {
+        await service.select({ kind: 'database', name }, 'global');
+        explainPin(service);
+      }
       return created;
     }),
 
     registerCommand(service, 'prontodb.deleteDatabase', async (node?: DatabasesNode) => {
       const name = node ? databaseOf(service, node) : await pickDatabase(service, 'Database to delete');
       if (!name) return false;
-      const cursors = service.pronto.cursors.list(service.user).filter((cursor) => cursor.databaseName === name);
-      const detail = `This deletes its file and the cursors filed with it${cursors.length ? ` (${cursors.map((c) => c.name).join(', ')})` : ''}. It cannot be undone; back it up first if in doubt.`;
-      if (!(await confirm(`Delete database '${name}'?`, 'Delete', detail))) return false;
+      if (!(await confirm(`Delete database '${name}'?`, 'Delete', describeDatabaseDeletion(service, name)))) return false;
       await service.pronto.deleteDatabase(name);
       service.reset();
       return true;
@@ -91,7 +145,9 @@ export function registerDatabaseCommands(service: ProntoService): vscode.Disposa
 
     registerCommand(service, 'prontodb.useDatabase', async (node?: DatabasesNode) => {
       const name = node ? databaseOf(service, node) : await pickDatabase(service, 'Database to use');
-      if (name) await service.select({ kind: 'database', name }, 'global');
+      if (!name) return;
+      await service.select({ kind: 'database', name }, 'global');
+      explainPin(service);
     }),
 
     registerCommand(service, 'prontodb.backup', async (node?: DatabasesNode) => {
@@ -100,9 +156,7 @@ export function registerDatabaseCommands(service: ProntoService): vscode.Disposa
         createBackup(service.pronto.layout, database, { ...options, outputDir: backupDirectory(service) }),
       );
       service.log.info(`Backed up '${database}' to ${made.file} (${made.size} bytes)`);
-      void vscode.window.showInformationMessage(`ProntoDB: backed up '${database}' to ${path.basename(made.file)}`, 'Reveal').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(made.file));
-      });
+      void vscode.window.showInformationMessage(`ProntoDB: backed up '${database}' to ${made.file}`, ...fileActions()).then((choice) => runFileAction(choice, made.file));
       return made;
     }),
 

@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
-import { formatAddress, parseAddress, parseNamespacePath } from '../../core/address';
+import { formatAddress, MAX_TTL_SECONDS, parseAddress, parseNamespacePath, validateTtlSeconds } from '../../core/address';
+import { ProntoError } from '../../core/errors';
 import type { Session } from '../../core/pronto';
-import type { Address } from '../../core/types';
-import type { DatabasesNode, DatabasesTreeProvider } from '../databasesView';
+import type { Address, Entry } from '../../core/types';
+import type { DatabaseRef, DatabasesNode, DatabasesTreeProvider } from '../databasesView';
 import type { ProntoService } from '../service';
-import { valueUri } from '../valueDocuments';
+import { describeDuration, keptTtl, languageFromContent, remainingSeconds, valueUri } from '../valueDocuments';
 import { ask, confirm, registerCommand, validateWith } from './ui';
 
 type NodeOf<K extends DatabasesNode['kind']> = Extract<DatabasesNode, { kind: K }>;
@@ -12,6 +13,29 @@ type NodeOf<K extends DatabasesNode['kind']> = Extract<DatabasesNode, { kind: K 
 /** The session a command acts on: the clicked node's database (raw), else the active target. */
 function sessionFor(service: ProntoService, node?: DatabasesNode): Promise<Session> {
   return node && 'ref' in node ? service.session(node.ref) : service.session();
+}
+
+/** How a session's database reads in prompts: `database 'main'`, `cursor 'wk' (database 'work', meta acme)`. */
+export function describeSessionTarget(session: Session): string {
+  const target = session.target;
+  const database = target.databaseName ? `database '${target.databaseName}'` : target.file;
+  if (!target.cursor) return database;
+  return `cursor '${target.cursor.name}' (${database}${target.metaContext ? `, meta ${target.metaContext}` : ''})`;
+}
+
+/**
+ * Input-box check of a TTL: whole seconds from `min` up to the engine's maximum (the same rule the
+ * command line applies), or empty where empty means the namespace default.
+ */
+export function ttlInputProblem(text: string, { min, allowEmpty }: { min: number; allowEmpty: boolean }): string | undefined {
+  if (text === '') return allowEmpty ? undefined : `A whole number of seconds from ${min} to ${MAX_TTL_SECONDS}`;
+  if (!/^\d+$/.test(text)) return `A whole number of seconds from ${min} to ${MAX_TTL_SECONDS}${allowEmpty ? ', or empty for the namespace default' : ''}`;
+  try {
+    validateTtlSeconds(Number(text), 'TTL', { min });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** What an address input starts with when launched from a node: its project and namespace. */
@@ -42,30 +66,89 @@ async function askAddress(session: Session, prompt: string, value: string): Prom
 async function pickKeyNode(service: ProntoService, node: DatabasesNode | undefined, verb: string): Promise<{ session: Session; address: string }> {
   const session = await sessionFor(service, node);
   if (node?.kind === 'key') return { session, address: formatAddress(node.entry) };
-  return { session, address: await askAddress(session, `Address of the value to ${verb}`, addressPrefix(node)) };
+  return { session, address: await askAddress(session, `Address of the value to ${verb} in ${describeSessionTarget(session)}`, addressPrefix(node)) };
+}
+
+/** Single quotes for a POSIX shell, so a copied command line pastes as it reads. */
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that reads a key's value from its database, wherever it runs. */
+export function getCommandFor(ref: DatabaseRef, entry: Address): string {
+  const address = shellQuote(formatAddress(entry));
+  return ref.file ? `PRONTODB_DATABASE_PATH=${shellQuote(ref.file)} prontodb get ${address}` : `prontodb --database ${shellQuote(ref.database)} get ${address}`;
+}
+
+/**
+ * Deletes the given values (and TTL settings) in one commit: every delete is issued in the same
+ * turn, so the store's group commit writes them together, all or nothing.
+ */
+async function deleteAll(session: Session, entries: Entry[], ttlNamespaces: string[]): Promise<number> {
+  const deletes = entries.map((entry) => session.delete(entry));
+  const removals = ttlNamespaces.map((namespacePath) => session.removeCache(namespacePath));
+  const results = await Promise.all(deletes);
+  await Promise.all(removals);
+  return results.filter(Boolean).length;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 export function registerValueCommands(service: ProntoService, tree: DatabasesTreeProvider): vscode.Disposable[] {
+  /** Opens a value as a document (empty, and created on save, when nothing is stored there yet). */
+  const openDocument = async (session: Session, address: Address, node?: DatabasesNode): Promise<vscode.TextEditor> => {
+    const entry = await session.get(address);
+    const uri = node && 'ref' in node ? valueUri(node.ref, address, { create: !entry }) : valueUri(refOf(service, session), storedAddress(session, address), { create: !entry });
+    const editor = await vscode.window.showTextDocument(uri, { preview: entry !== undefined });
+    await languageFromContent(editor.document);
+    return vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() ? vscode.window.activeTextEditor : editor;
+  };
+
   return [
     registerCommand(service, 'prontodb.refresh', () => service.reset()),
 
     registerCommand(service, 'prontodb.setValue', async (node?: DatabasesNode) => {
       const session = await sessionFor(service, node);
-      const address = await askAddress(session, 'Address to set', addressPrefix(node));
+      const where = describeSessionTarget(session);
+      const address = session.parse(await askAddress(session, `Address to set in ${where}`, addressPrefix(node)));
+      const shown = formatAddress(address);
       const current = await session.get(address);
-      const value = await ask({ prompt: `Value for ${address}`, value: current?.value ?? '' });
-      const ttlNamespaces = await session.ttlNamespaces();
-      const parsed = session.parse(address);
+      if (current?.value.includes('\n')) {
+        // An input box holds one line: a value of several lines is edited as a document instead.
+        void vscode.window.setStatusBarMessage(`ProntoDB: ${shown} has several lines; edit it here and save to store it`, 5000);
+        return openDocument(session, address, node);
+      }
+      const value = await ask({
+        prompt: `Value for ${shown} in ${where} (one line; for several lines use "Set Value in Editor…")`,
+        value: current?.value ?? '',
+      });
+      const ttlNamespace = (await session.ttlNamespaces()).find((ns) => ns.project === address.project && ns.namespace === address.namespace);
       let ttlSeconds: number | undefined;
-      if (ttlNamespaces.some((ns) => ns.project === parsed.project && ns.namespace === parsed.namespace)) {
+      if (ttlNamespace) {
+        const left = current ? remainingSeconds(current) : undefined;
+        const fallback = `empty: the namespace default, ${describeDuration(ttlNamespace.defaultTtl)}`;
         const ttl = await ask({
-          prompt: 'TTL in seconds (empty: the namespace default)',
-          validateInput: (text) => (text === '' || /^\d+$/.test(text) ? undefined : 'A whole number of seconds, or empty'),
+          prompt: left === undefined ? `TTL in seconds (${fallback})` : `TTL in seconds: ${describeDuration(left)} left, kept unless you change it (${fallback})`,
+          value: left === undefined ? '' : String(left),
+          validateInput: (text) => ttlInputProblem(text, { min: 1, allowEmpty: true }),
         });
         ttlSeconds = ttl === '' ? undefined : Number(ttl);
       }
       await session.set(address, value, { ttlSeconds });
-      void vscode.window.setStatusBarMessage(`ProntoDB: set ${address}`, 3000);
+      service.afterWrite(session);
+      void vscode.window.setStatusBarMessage(`ProntoDB: set ${shown} in ${where}`, 3000);
+      return address;
+    }),
+
+    registerCommand(service, 'prontodb.editValue', async (node?: DatabasesNode) => {
+      const session = await sessionFor(service, node);
+      const text =
+        node?.kind === 'key'
+          ? formatAddress(node.entry)
+          : await askAddress(session, `Address of the value to edit in ${describeSessionTarget(session)} (saving the document stores it)`, addressPrefix(node));
+      return openDocument(session, session.parse(text), node);
     }),
 
     registerCommand(service, 'prontodb.getValue', async (node?: DatabasesNode) => {
@@ -81,7 +164,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
         'Open',
       );
       if (choice === 'Copy') await vscode.env.clipboard.writeText(entry.value);
-      if (choice === 'Open') await vscode.window.showTextDocument(valueUri(refOf(service, session), storedAddress(session, entry)));
+      if (choice === 'Open') await openDocument(session, entry, node);
       return entry.value;
     }),
 
@@ -89,8 +172,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
       const { session, address } = await pickKeyNode(service, node, 'open');
       const entry = await session.get(address);
       if (!entry) throw new Error(`Nothing stored at ${address}`);
-      const uri = node && 'ref' in node ? valueUri(node.ref, entry) : valueUri(refOf(service, session), storedAddress(session, entry));
-      return vscode.window.showTextDocument(uri, { preview: true });
+      return openDocument(session, entry, node);
     }),
 
     registerCommand(service, 'prontodb.copyValue', async (node?: DatabasesNode) => {
@@ -102,21 +184,94 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
 
     registerCommand(service, 'prontodb.copyAddress', async (node?: NodeOf<'key'>) => {
       if (node?.kind !== 'key') throw new Error('Choose a key in the ProntoDB view to copy its address');
-      await vscode.env.clipboard.writeText(formatAddress(node.entry));
-      void vscode.window.setStatusBarMessage(`ProntoDB: copied ${formatAddress(node.entry)}`, 3000);
+      const address = formatAddress(node.entry);
+      await vscode.env.clipboard.writeText(address);
+      void vscode.window.setStatusBarMessage(`ProntoDB: copied ${address}`, 3000);
+      return address;
+    }),
+
+    registerCommand(service, 'prontodb.copyGetCommand', async (node?: NodeOf<'key'>) => {
+      if (node?.kind !== 'key') throw new Error('Choose a key in the ProntoDB view to copy a command that reads it');
+      const command = getCommandFor(node.ref, node.entry);
+      await vscode.env.clipboard.writeText(command);
+      void vscode.window.setStatusBarMessage(`ProntoDB: copied ${command}`, 3000);
+      return command;
     }),
 
     registerCommand(service, 'prontodb.deleteValue', async (node?: DatabasesNode) => {
       const { session, address } = await pickKeyNode(service, node, 'delete');
-      if (!(await confirm(`Delete the value at ${address}?`, 'Delete'))) return false;
+      const where = describeSessionTarget(session);
+      if (!(await session.get(address))) {
+        void vscode.window.showInformationMessage(`ProntoDB: nothing is stored at ${address} in ${where}; nothing to delete`);
+        return false;
+      }
+      if (!(await confirm(`Delete the value at ${address} in ${where}?`, 'Delete'))) return false;
       const deleted = await session.delete(address);
-      if (!deleted) void vscode.window.showInformationMessage(`ProntoDB: nothing was stored at ${address}`);
+      if (!deleted) void vscode.window.showInformationMessage(`ProntoDB: nothing was stored at ${address} any more`);
+      return deleted;
+    }),
+
+    registerCommand(service, 'prontodb.renameKey', async (node?: NodeOf<'key'>) => {
+      if (node?.kind !== 'key') throw new Error('Choose a key in the ProntoDB view to rename it');
+      const session = await service.session(node.ref);
+      const where = describeSessionTarget(session);
+      const from = node.entry;
+      const fromText = formatAddress(from);
+      const keyStart = fromText.length - (from.context === null ? from.key.length : from.key.length + 2 + from.context.length);
+      const toText = await ask({
+        prompt: `New address for ${fromText} in ${where}`,
+        value: fromText,
+        valueSelection: [keyStart, fromText.length],
+        validateInput: validateWith((text) => {
+          if (formatAddress(session.parse(text)) === fromText) throw new Error('That is its address now');
+        }),
+      });
+      const to = session.parse(toText);
+      const current = await session.get(from);
+      if (!current) throw new ProntoError('not-found', `Nothing is stored at ${fromText} any more`);
+      // The new address must be free (compare-and-set against "absent"), and keeps the time left.
+      await session.set(to, current.value, { expected: { value: undefined }, ttlSeconds: await keptTtl(session, to, current) }).catch((error) => {
+        if (error instanceof ProntoError && error.code === 'conflict') throw new ProntoError('conflict', `${formatAddress(to)} already holds a value; delete it first or choose another address`);
+        throw error;
+      });
+      // The old value goes only if nobody changed it meanwhile; otherwise both are kept.
+      const still = await session.get(from);
+      if (still?.value === current.value) await session.delete(from);
+      else void vscode.window.showWarningMessage(`ProntoDB: ${fromText} changed while it was renamed; it was copied to ${formatAddress(to)} and kept`);
+      return to;
+    }),
+
+    registerCommand(service, 'prontodb.deleteNamespace', async (node?: NodeOf<'namespace'>) => {
+      if (node?.kind !== 'namespace') throw new Error('Choose a namespace in the ProntoDB view to delete it');
+      const session = await service.session(node.ref);
+      const scope = `${node.project}.${node.namespace}`;
+      const { entries, ttlNamespaces } = await session.exportEntries(scope);
+      const ttl = ttlNamespaces.length > 0;
+      const what = `${plural(entries.length, 'value')}${ttl ? ' and its TTL setting' : ''}`;
+      if (!(await confirm(`Delete namespace ${scope} from ${describeSessionTarget(session)}: ${what}?`, 'Delete', 'It cannot be undone; back the database up first if in doubt.'))) return undefined;
+      const deleted = await deleteAll(session, entries, ttl ? [scope] : []);
+      void vscode.window.setStatusBarMessage(`ProntoDB: deleted namespace ${scope} (${plural(deleted, 'value')})`, 5000);
+      return deleted;
+    }),
+
+    registerCommand(service, 'prontodb.deleteProject', async (node?: NodeOf<'project'>) => {
+      if (node?.kind !== 'project') throw new Error('Choose a project in the ProntoDB view to delete it');
+      const session = await service.session(node.ref);
+      const { entries, ttlNamespaces } = await session.exportEntries(node.project);
+      const namespaces = new Set([...entries.map((entry) => entry.namespace), ...ttlNamespaces.map((ns) => ns.namespace)]);
+      const what = `${plural(entries.length, 'value')} in ${plural(namespaces.size, 'namespace')}${ttlNamespaces.length ? `, and ${plural(ttlNamespaces.length, 'TTL setting')}` : ''}`;
+      if (!(await confirm(`Delete project ${node.project} from ${describeSessionTarget(session)}: ${what}?`, 'Delete', 'It cannot be undone; back the database up first if in doubt.'))) return undefined;
+      const deleted = await deleteAll(session, entries, ttlNamespaces.map((ns) => `${ns.project}.${ns.namespace}`));
+      void vscode.window.setStatusBarMessage(`ProntoDB: deleted project ${node.project} (${plural(deleted, 'value')})`, 5000);
       return deleted;
     }),
 
     registerCommand(service, 'prontodb.filterKeys', async (node?: NodeOf<'namespace'>) => {
       if (node?.kind !== 'namespace') throw new Error('Choose a namespace in the ProntoDB view to filter its keys');
-      const filter = await ask({ prompt: `Show keys of ${node.project}.${node.namespace} starting with (exact, case-sensitive)`, value: tree.filterOf(node) ?? '' });
+      const filter = await ask({
+        prompt: `Show keys of ${node.project}.${node.namespace} starting with (exact, case-sensitive; empty: all keys)`,
+        value: tree.filterOf(node) ?? '',
+      });
       tree.setFilter(node, filter);
     }),
 
@@ -135,9 +290,10 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
       const seconds = await ask({
         prompt: `Default time to live for values in ${namespacePath}, in seconds`,
         value: '3600',
-        validateInput: (text) => (/^\d+$/.test(text) && Number(text) > 0 ? undefined : 'A whole number of seconds greater than 0'),
+        validateInput: (text) => ttlInputProblem(text, { min: 1, allowEmpty: false }),
       });
       await session.createCache(namespacePath, Number(seconds));
+      service.afterWrite(session);
     }),
 
     registerCommand(service, 'prontodb.removeCache', async (node?: DatabasesNode) => {
@@ -160,7 +316,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
 }
 
 /** A view reference for a session's database, for value URIs opened from the palette. */
-function refOf(service: ProntoService, session: Session): { database: string; file?: string } {
+function refOf(service: ProntoService, session: Session): DatabaseRef {
   const name = session.target.databaseName;
   if (name && service.fileOf({ database: name }) === session.store.location) return { database: name };
   return { database: name ?? session.target.cursor?.name ?? 'database', file: session.store.location };
