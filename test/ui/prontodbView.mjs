@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // UI test: the ProntoDB view in VS Code's real workbench (code-server 4.100.3, headless Chromium).
-// A data directory is prepared with the CLI first; the extension (this repository, as a development
-// extension) shows it. Opens the activity-bar container, expands database → project → namespace →
-// key, checks labels and descriptions in the DOM, opens a value, and saves
+// The workbench starts on an empty data directory (the welcome view must show, nothing may be
+// created); then data is written with the CLI, as a user or an agent would, and the extension (this
+// repository, as a development extension) must show it without a refresh. Opens the activity-bar
+// container, expands database → project → namespace → key, checks labels, descriptions, the
+// accessible names and the Delete/F2 keys in the DOM, opens a value, and saves
 // test-output/prontodb-view.png.
 //   node test/ui/prontodbView.mjs          (or through test/runVscodeTests.mjs)
 import assert from 'node:assert/strict';
@@ -17,8 +19,8 @@ import { checkRunner, runStandalone } from './checks.mjs';
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 /** Data made by the CLI, as a user or an agent would have left it. */
-function prepareData(root) {
-  const env = { PATH: process.env.PATH, HOME: path.join(root, 'home'), PRONTODB_DATA_DIR: path.join(root, 'data') };
+function prepareData(root, dataDir) {
+  const env = { PATH: process.env.PATH, HOME: path.join(root, 'home'), PRONTODB_DATA_DIR: dataDir };
   fs.mkdirSync(env.HOME, { recursive: true });
   const run = (...args) => {
     const result = spawnSync(process.execPath, [CLI, '-q', ...args], { env, cwd: root, encoding: 'utf8' });
@@ -54,18 +56,16 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
     },
   });
   try {
-    const env = prepareData(root);
+    const dataDir = path.join(root, 'data');
     const workspace = path.join(root, 'workspace');
     fs.mkdirSync(workspace);
     fs.writeFileSync(path.join(workspace, 'README.md'), '# a project using ProntoDB\n');
     server = await startCodeServer({
-      env: { PRONTODB_DATA_DIR: env.PRONTODB_DATA_DIR },
+      env: { PRONTODB_DATA_DIR: dataDir },
       settings: { 'window.commandCenter': false },
       keep,
       onServerLog: verbose ? (line) => log(`[code-server] ${line}`) : undefined,
     });
-    // The extension reads cursors under HOME (the CLI's layout): give it the prepared ones.
-    if (fs.existsSync(path.join(env.HOME, '.local'))) fs.cpSync(path.join(env.HOME, '.local'), path.join(server.home, '.local'), { recursive: true, force: true });
     wb = await openWorkbench(server, {
       folder: workspace,
       extensionDevelopmentPath: REPO_ROOT,
@@ -81,10 +81,25 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
       await page.locator('.part.sidebar .pane-header', { hasText: 'Cursors' }).first().waitFor({ timeout: 30000 });
     });
 
+    await check('with nothing on disk, the Databases view shows its welcome content, and nothing is created', async () => {
+      const welcome = page.locator('.part.sidebar .welcome-view-content', { hasText: 'No ProntoDB database yet' }).first();
+      await welcome.waitFor({ timeout: 30000 });
+      await welcome.locator('a, .monaco-button', { hasText: 'Create Database' }).first().waitFor({ timeout: 5000 });
+      await page.waitForTimeout(1000);
+      assert.equal(fs.existsSync(dataDir), false, 'the data directory was not created');
+    });
+
+    // A user (or an agent) now writes with the command line: the view follows without a refresh.
+    const env = prepareData(root, dataDir);
+    // The extension reads selections under HOME (the CLI's layout): give it the prepared ones.
+    if (fs.existsSync(path.join(env.HOME, '.local'))) fs.cpSync(path.join(env.HOME, '.local'), path.join(server.home, '.local'), { recursive: true, force: true });
+
     await check('the Databases view lists the databases, the active one expanded to its projects', async () => {
       const main = row(page, 'main');
       await main.waitFor({ timeout: 30000 });
       assert.match(await main.locator('.label-description').innerText(), /^active · \d+(\.\d)? KB$/);
+      // Screen readers hear the name and facts, not the file path of the tooltip.
+      assert.match(await main.getAttribute('aria-label'), /^main, active, \d+(\.\d)? KB$/);
       await row(page, 'scratch').waitFor();
       await row(page, 'webapp').waitFor({ timeout: 15000 });
       await row(page, 'agent').waitFor();
@@ -96,7 +111,7 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
       await row(page, 'config').waitFor({ timeout: 15000 });
       const sessions = row(page, 'sessions');
       await sessions.waitFor();
-      assert.equal(await sessions.locator('.label-description').innerText(), 'TTL 1h');
+      assert.equal(await sessions.locator('.label-description').innerText(), '1 key · TTL 1h');
       await row(page, 'config').click();
       for (const key of ['api_url', 'feature_flags', 'theme', 'theme__staging']) await row(page, key).waitFor({ timeout: 15000 });
       assert.equal(await row(page, 'theme__staging').locator('.label-description').innerText(), 'light');
@@ -113,6 +128,25 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
       await work.waitFor({ timeout: 15000 });
       assert.equal(await work.locator('.label-description').innerText(), 'main');
       assert.equal(await row(page, 'sandbox').locator('.label-description').innerText(), 'scratch · meta sbx');
+    });
+
+    await check('Delete on a selected namespace asks to delete it with its count; F2 on a selected key asks for its new address', async () => {
+      const sessions = row(page, 'sessions');
+      await sessions.click(); // selects it (and collapses it); the tree keeps the focus
+      await page.keyboard.press('Delete');
+      const dialog = page.locator('.monaco-dialog-box', { hasText: "Delete namespace webapp.sessions from database 'main': 1 value and its TTL setting?" }).first();
+      await dialog.waitFor({ timeout: 15000 });
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached', timeout: 5000 });
+      await row(page, 'sessions').waitFor();
+      await row(page, 'sessions').click(); // expanded again, for the screenshot
+      await row(page, 'theme__staging').click(); // previews the value; the focus stays in the tree
+      await page.locator('.tabs-container .tab', { hasText: 'theme__staging' }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.press('F2');
+      const input = page.locator('.quick-input-widget', { hasText: "New address for webapp.config.theme__staging in database 'main'" }).first();
+      await input.waitFor({ timeout: 15000 });
+      await page.keyboard.press('Escape');
+      await input.waitFor({ state: 'hidden', timeout: 5000 });
     });
 
     await check('clicking a key opens its value in an editor (prontodb: document)', async () => {

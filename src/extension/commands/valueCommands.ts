@@ -98,10 +98,10 @@ function plural(count: number, noun: string): string {
 
 export function registerValueCommands(service: ProntoService, tree: DatabasesTreeProvider): vscode.Disposable[] {
   /** Opens a value as a document (empty, and created on save, when nothing is stored there yet). */
-  const openDocument = async (session: Session, address: Address, node?: DatabasesNode): Promise<vscode.TextEditor> => {
+  const openDocument = async (session: Session, address: Address, node?: DatabasesNode, preserveFocus = false): Promise<vscode.TextEditor> => {
     const entry = await session.get(address);
     const uri = node && 'ref' in node ? valueUri(node.ref, address, { create: !entry }) : valueUri(refOf(service, session), storedAddress(session, address), { create: !entry });
-    const editor = await vscode.window.showTextDocument(uri, { preview: entry !== undefined });
+    const editor = await vscode.window.showTextDocument(uri, { preview: entry !== undefined, preserveFocus });
     await languageFromContent(editor.document);
     return vscode.window.activeTextEditor?.document.uri.toString() === uri.toString() ? vscode.window.activeTextEditor : editor;
   };
@@ -172,7 +172,9 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
       const { session, address } = await pickKeyNode(service, node, 'open');
       const entry = await session.get(address);
       if (!entry) throw new Error(`Nothing stored at ${address}`);
-      return openDocument(session, entry, node);
+      // A click on a key previews it and leaves the focus in the tree (as the Explorer does), so the
+      // keyboard keeps working there (arrows, Delete, F2).
+      return openDocument(session, entry, node, node?.kind === 'key');
     }),
 
     registerCommand(service, 'prontodb.copyValue', async (node?: DatabasesNode) => {
