@@ -44,7 +44,17 @@ export async function writeFileAtomically(file: string, bytes: Uint8Array, mode 
   hooks.afterRename?.();
 }
 
-async function syncDirectory(directory: string): Promise<void> {
+/** Flushes a file's content to disk (a file written by a library that does not sync, such as tar). */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r+');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function syncDirectory(directory: string): Promise<void> {
   // Makes the rename itself durable; some platforms cannot open directories, which is fine there.
   let handle: fs.promises.FileHandle | undefined;
   try {

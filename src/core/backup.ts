@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { errnoCode, errnoText, ProntoError, throwIfCancelled, usageError } from './errors';
+import { syncDirectory, syncFile } from './atomicFile';
 import { acquireFileLock } from './lock';
 import { Env, Layout, databaseDirectory, databaseFile, homeDirectory, validateDatabaseName } from './paths';
 import { loadSqlJs } from './sqljs';
@@ -168,7 +169,11 @@ async function writeArchive(
     throwIfCancelled(signal);
 
     onProgress?.(0.9, 'Saving archive');
+    // The archive is on disk before it gets its name, and the name before success is reported: a
+    // power cut must not leave a named but empty archive (restore's safety copy relies on this).
+    await syncFile(tempArchive);
     const { file, increment } = await publishUnderFreeName(tempArchive, outputDir, options.nameFor);
+    await syncDirectory(outputDir);
     return { file, increment, files: entries.files };
   } catch (error) {
     throw asProntoError(error, `Cannot back up database '${database}'`);
@@ -754,13 +759,20 @@ async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string
   const incoming = `${targetDbFile}${RESTORE_TEMP_INFIX}${randomBytes(4).toString('hex')}.tmp`;
   await moveFile(stagedDbFile, incoming);
   try {
+    // tar does not sync what it extracts: the restored file is made durable before it replaces
+    // the current one, and the rename is made durable before restore reports success.
+    await syncFile(incoming);
     for (const suffix of STALE_SIDECARS) await fsp.rm(targetDbFile + suffix, { force: true });
     await fsp.rename(incoming, targetDbFile);
   } catch (error) {
     await fsp.rm(incoming, { force: true });
     throw error;
   }
-  if (await isFile(`${stagedDbFile}-wal`)) await moveFile(`${stagedDbFile}-wal`, `${targetDbFile}-wal`);
+  if (await isFile(`${stagedDbFile}-wal`)) {
+    await syncFile(`${stagedDbFile}-wal`);
+    await moveFile(`${stagedDbFile}-wal`, `${targetDbFile}-wal`);
+  }
+  await syncDirectory(path.dirname(targetDbFile));
 
   const targetCursors = path.join(databaseDirectory(layout, target), 'cursors');
   const stagedCursors = path.join(stagedDir, 'cursors');
@@ -769,8 +781,11 @@ async function swapIn(layout: Layout, stagedDir: string, archiveDatabase: string
   if (hadCursors) await fsp.rename(targetCursors, retired);
   try {
     if (await isDirectory(stagedCursors)) {
+      for (const name of await fsp.readdir(stagedCursors)) await syncFile(path.join(stagedCursors, name));
+      await syncDirectory(stagedCursors);
       await fsp.mkdir(path.dirname(targetCursors), { recursive: true }); // PRONTO_DB: <data>/main may not exist
       await moveDirectory(stagedCursors, targetCursors);
+      await syncDirectory(path.dirname(targetCursors));
     }
   } catch (error) {
     if (hadCursors && !(await exists(targetCursors))) await fsp.rename(retired, targetCursors).catch(() => undefined);

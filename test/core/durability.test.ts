@@ -78,48 +78,48 @@ function onDescriptor(calls: Call[], open: Call): Call[] {
 }
 
 /**
- * Checks one atomic replacement of `target` in the trace: the temp file that was renamed over it
- * got all its bytes written and synced before the rename, and the directory was synced after it,
- * all before `reportedAt` (the exit, or the line that reported success).
+ * Checks each atomic placement of `target` in the trace (a rename, or a link for backups): the file
+ * that took its name had all its bytes written and synced (through any descriptor opened on it)
+ * before, and the directory was synced after, all before `reportedAt` (the exit, or the line that
+ * reported success).
  */
-function assertDurableReplace(calls: Call[], target: string, reportedAt: number, expectedBytes?: number): void {
-  const renames = calls.filter((call) => /^rename/.test(call.name) && paths(call)[1] === target && call.result === '0');
-  assert.ok(renames.length > 0, `no rename over ${target} in the trace`);
-  for (const rename of renames) {
-    const temp = paths(rename)[0]!;
-    const opens = calls.filter((call) => (call.name === 'openat' || call.name === 'open') && paths(call).includes(temp) && /^\d+$/.test(call.result) && call.end < rename.start);
-    assert.ok(opens.length > 0, `the temp file ${temp} was never opened for writing`);
-    const open = opens[opens.length - 1]!;
-    const onTemp = onDescriptor(calls, open).filter((call) => call.start < rename.start);
-    const writes = onTemp.filter((call) => /^p?writev?2?$|^pwrite64$/.test(call.name));
+function assertDurableReplace(calls: Call[], target: string, reportedAt: number, options: { expectedBytes?: number; writtenElsewhere?: boolean } = {}): void {
+  const placements = calls.filter((call) => /^(rename|link)/.test(call.name) && paths(call)[1] === target && call.result === '0');
+  assert.ok(placements.length > 0, `no rename or link onto ${target} in the trace`);
+  for (const placement of placements) {
+    const temp = paths(placement)[0]!;
+    const opens = calls.filter((call) => (call.name === 'openat' || call.name === 'open') && paths(call).includes(temp) && /^\d+$/.test(call.result) && call.end < placement.start);
+    assert.ok(opens.length > 0, `${temp} was never opened before it became ${target}`);
+    const onTemp = opens.flatMap((open) => onDescriptor(calls, open)).filter((call) => call.start < placement.start);
+    const writes = onTemp.filter((call) => /^(write|writev|pwrite64|pwritev|pwritev2)$/.test(call.name));
     const syncs = onTemp.filter((call) => call.name === 'fdatasync' || call.name === 'fsync');
-    assert.ok(writes.length > 0, `nothing was written to ${temp}`);
-    assert.ok(syncs.length > 0, `${temp} was renamed over ${target} without fdatasync/fsync: a power cut could leave an empty or torn file`);
-    const lastWrite = Math.max(...writes.map((call) => call.end));
-    const lastSync = syncs[syncs.length - 1]!;
+    if (!options.writtenElsewhere) assert.ok(writes.length > 0, `nothing was written to ${temp}`);
+    assert.ok(syncs.length > 0, `${temp} became ${target} without fdatasync/fsync: a power cut could leave an empty or torn file`);
+    const lastWrite = writes.length > 0 ? Math.max(...writes.map((call) => call.end)) : -1;
+    const lastSync = syncs.reduce((latest, call) => (call.start > latest.start ? call : latest));
     assert.ok(lastSync.start > lastWrite, `${temp} was synced before its last write`);
-    assert.ok(lastSync.end < rename.start, `the rename over ${target} started before the sync of its content returned`);
-    if (expectedBytes !== undefined) {
+    assert.ok(lastSync.end < placement.start, `${temp} became ${target} before the sync of its content returned`);
+    if (options.expectedBytes !== undefined) {
       const written = writes.reduce((sum, call) => sum + Number(call.result), 0);
-      assert.equal(written, expectedBytes, `${temp}: bytes written vs the final file`);
+      assert.equal(written, options.expectedBytes, `${temp}: bytes written vs the final file`);
     }
     const directory = path.dirname(target);
     const directoryOpens = calls.filter(
-      (call) => (call.name === 'openat' || call.name === 'open') && paths(call)[0] === directory && /^\d+$/.test(call.result) && call.start > rename.end,
+      (call) => (call.name === 'openat' || call.name === 'open') && paths(call)[0] === directory && /^\d+$/.test(call.result) && call.start > placement.end,
     );
     const directorySynced = directoryOpens.some((dirOpen) =>
-      onDescriptor(calls, dirOpen).some((call) => (call.name === 'fsync' || call.name === 'fdatasync') && call.start > rename.end && call.end < reportedAt),
+      onDescriptor(calls, dirOpen).some((call) => (call.name === 'fsync' || call.name === 'fdatasync') && call.start > placement.end && call.end < reportedAt),
     );
-    assert.ok(directorySynced, `the directory ${directory} was not fsynced after the rename over ${target} (before success was reported): the rename itself could be lost`);
-    assert.ok(rename.end < reportedAt, 'the rename happened before success was reported');
+    assert.ok(directorySynced, `the directory ${directory} was not fsynced after ${target} got its name (before success was reported): the name itself could be lost`);
+    assert.ok(placement.end < reportedAt, `${target} got its name before success was reported`);
   }
 }
 
-function traced(box: Sandbox, script: string, args: string[], input?: string): { calls: Call[]; exit: number; status: number | null; stderr: string } {
+function traced(box: Sandbox, script: string, args: string[], input?: string, env: Record<string, string> = {}): { calls: Call[]; exit: number; status: number | null; stderr: string } {
   const traceFile = box.path(`trace-${Math.random().toString(36).slice(2)}.txt`);
   const result = spawnSync('strace', ['-f', '-qq', '-s', '256', '-e', `trace=${TRACED}`, '-o', traceFile, process.execPath, script, ...args], {
     cwd: box.root,
-    env: box.env,
+    env: box.envWith(env),
     input: input ?? '',
     encoding: 'utf8',
     timeout: 60_000,
@@ -149,20 +149,20 @@ describe('durability ordering under strace (write, fdatasync, rename, directory 
     const { calls, exit, status, stderr } = traced(box, CLI, ['set', 'p.n.k', 'durable']);
     assert.equal(status, 0, stderr);
     assert.ok(fs.realpathSync(box.dbFile('main')));
-    assertDurableReplace(calls, box.dbFile('main'), exit, fs.statSync(box.dbFile('main')).size);
+    assertDurableReplace(calls, box.dbFile('main'), exit, { expectedBytes: fs.statSync(box.dbFile('main')).size });
   });
 
   it('prontodb set creating a new database', async () => {
     const { calls, exit, status, stderr } = traced(box, CLI, ['set', 'p.n.k', 'first']);
     assert.equal(status, 0, stderr);
-    assertDurableReplace(calls, box.dbFile('main'), exit, fs.statSync(box.dbFile('main')).size);
+    assertDurableReplace(calls, box.dbFile('main'), exit, { expectedBytes: fs.statSync(box.dbFile('main')).size });
   });
 
   it('prontodb import', async () => {
     const entries = Array.from({ length: 2000 }, (_, index) => ({ project: 'p', namespace: 'n', key: `k${index}`, value: `v${index}` }));
     const { calls, exit, status, stderr } = traced(box, CLI, ['import', '-'], JSON.stringify({ entries }));
     assert.equal(status, 0, stderr);
-    assertDurableReplace(calls, box.dbFile('main'), exit, fs.statSync(box.dbFile('main')).size);
+    assertDurableReplace(calls, box.dbFile('main'), exit, { expectedBytes: fs.statSync(box.dbFile('main')).size });
   });
 
   it('prontodb export --output', async () => {
@@ -171,7 +171,34 @@ describe('durability ordering under strace (write, fdatasync, rename, directory 
     fs.mkdirSync(path.dirname(output));
     const { calls, exit, status, stderr } = traced(box, CLI, ['export', '--output', output]);
     assert.equal(status, 0, stderr);
-    assertDurableReplace(calls, output, exit, fs.statSync(output).size);
+    assertDurableReplace(calls, output, exit, { expectedBytes: fs.statSync(output).size });
+  });
+
+  it('prontodb backup: the archive', async () => {
+    await box.ok(['set', 'p.n.k', 'backed up']);
+    const output = box.path('backups');
+    const { calls, exit, status, stderr } = traced(box, CLI, ['backup', '--output', output]);
+    assert.equal(status, 0, stderr);
+    const [archive] = fs.readdirSync(output).filter((name) => name.endsWith('.tar.gz'));
+    assert.ok(archive, 'an archive was written');
+    assertDurableReplace(calls, path.join(output, archive), exit);
+  });
+
+  it('prontodb restore: the restored database, after a durable safety copy', async () => {
+    await box.ok(['set', 'p.n.k', 'archived']);
+    const output = box.path('backups');
+    await box.ok(['backup', '--output', output]);
+    const [archive] = fs.readdirSync(output);
+    await box.ok(['set', 'p.n.k', 'current']);
+    const { calls, exit, status, stderr } = traced(box, CLI, ['restore', path.join(output, archive!)], undefined, { PRONTODB_BACKUP_DIR: output });
+    assert.equal(status, 0, stderr);
+    assert.equal(await box.ok(['get', 'p.n.k']), 'archived\n');
+    // Extracted by tar under another name, then moved next to the database and synced there.
+    assertDurableReplace(calls, box.dbFile('main'), exit, { writtenElsewhere: true });
+    const safety = fs.readdirSync(output).find((name) => name.includes('pre-restore'));
+    assert.ok(safety, 'a safety copy was written');
+    const swap = calls.find((call) => /^rename/.test(call.name) && paths(call)[1] === box.dbFile('main'))!;
+    assertDurableReplace(calls, path.join(output, safety), swap.start);
   });
 
   it('a commit through the compiled core, as the extension and agents make it', async () => {
@@ -184,7 +211,13 @@ describe('durability ordering under strace (write, fdatasync, rename, directory 
     const renames = calls.filter((call) => /^rename/.test(call.name) && paths(call)[1] === box.dbFile('main'));
     assert.equal(renames.length, 3, 'one commit per set');
     // Each acknowledgement comes after a complete durable replace.
-    acks.forEach((ack, index) => assertDurableReplace(calls.filter((call) => call.start <= ack.start && (call.start >= (index === 0 ? 0 : acks[index - 1]!.start))), box.dbFile('main'), ack.start));
+    acks.forEach((ack, index) =>
+      assertDurableReplace(
+        calls.filter((call) => call.start <= ack.start && call.start >= (index === 0 ? 0 : acks[index - 1]!.start)),
+        box.dbFile('main'),
+        ack.start,
+      ),
+    );
     assert.ok(acks[2]!.start < exit);
   });
 });
