@@ -111,7 +111,11 @@ describe('the Cursors view follows the command line (issue 6 item 15)', () => {
 });
 
 describe('database rows for screen readers (issue 6 item 21)', () => {
-  before(clearSelections);
+  before(async () => {
+    await clearSelections();
+    await ensureWorkAndPlay();
+    await cliOk(['set', 'a11y.check.row', 'x']); // main exists
+  });
 
   it('a database row is announced as "name, active, size", not by its file path', async () => {
     const { databases } = await getApi();
