@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, FIXTURES, Sandbox } from '../helpers/cliHarness';
+import { CLI, FIXTURES, integrityCheck, Sandbox } from '../helpers/cliHarness';
 
 interface Call {
   pid: number;
@@ -219,5 +219,28 @@ describe('durability ordering under strace (write, fdatasync, rename, directory 
       ),
     );
     assert.ok(acks[2]!.start < exit);
+  });
+});
+
+describe('the integrity helper the crash tests rely on', () => {
+  let box: Sandbox;
+  beforeEach(() => {
+    box = new Sandbox('prontodb-integrity-');
+  });
+  afterEach(() => box.cleanup());
+
+  it('refuses an empty, a missing and a truncated file instead of calling them ok', async () => {
+    await box.ok(['set', 'k', 'v'.repeat(10_000)]);
+    const file = box.dbFile('main');
+    assert.equal(integrityCheck(file), 'ok');
+    const bytes = fs.readFileSync(file);
+    const copy = box.path('copy.prdb');
+    fs.writeFileSync(copy, bytes.subarray(0, bytes.length - 4096));
+    assert.match(integrityCheck(copy), /truncated/);
+    fs.writeFileSync(copy, bytes.subarray(0, bytes.length - 100));
+    assert.match(integrityCheck(copy), /truncated/);
+    fs.writeFileSync(copy, '');
+    assert.match(integrityCheck(copy), /empty/);
+    assert.match(integrityCheck(box.path('missing.prdb')), /does not exist/);
   });
 });

@@ -201,8 +201,29 @@ export function sqliteRows(file: string, sql: string): string[][] {
     .map((line) => line.split('\x1f'));
 }
 
-/** `ok`, or what sqlite3 found wrong (including errors that make it fail outright). */
+/**
+ * `ok`, or what is wrong: a missing, empty (sqlite3 calls a 0-byte file an empty, healthy database)
+ * or truncated file, or what sqlite3's integrity_check found (including errors that make it fail).
+ */
 export function integrityCheck(file: string): string {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat) return `${file} does not exist`;
+  if (stat.size === 0) return `${file} is empty (0 bytes)`;
+  const header = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  try {
+    if (fs.readSync(fd, header, 0, 100, 0) < 100) return `${file} is truncated: ${stat.size} bytes, shorter than the SQLite header`;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const pageCount = header.readUInt32BE(28);
+  // The header's page count is valid when its version-valid-for number matches the change counter.
+  if (pageSize >= 512 && header.readUInt32BE(92) === header.readUInt32BE(24) && stat.size < pageCount * pageSize) {
+    return `${file} is truncated: ${stat.size} bytes, its header says ${pageCount} pages of ${pageSize}`;
+  }
+  if (pageSize >= 512 && stat.size % pageSize !== 0) return `${file} is truncated: ${stat.size} bytes is not a whole number of ${pageSize}-byte pages`;
   const result = spawnSync('sqlite3', ['-batch', file], { input: 'PRAGMA integrity_check;', encoding: 'utf8' });
   return `${result.stdout}${result.stderr}`.trim();
 }
