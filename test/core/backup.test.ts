@@ -153,6 +153,21 @@ async function rejection(promise: Promise<unknown>): Promise<ProntoError> {
 
 // --- create ----------------------------------------------------------------------------------
 
+
+/**
+ * Resolves once another writer is waiting for the lock on `file`: a waiter keeps its holder file in
+ * `<file>.lock.<token>.pending` until it gets the lock, so this is observed rather than assumed
+ * after a sleep.
+ */
+async function waitForLockWaiter(file: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const prefix = `${path.basename(file)}.lock.`;
+  while (!fs.readdirSync(path.dirname(file)).some((name) => name.startsWith(prefix) && name.endsWith('.pending'))) {
+    if (Date.now() > deadline) throw new Error(`no writer started waiting for the lock on ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 describe('backup: createBackup', () => {
   it('writes prontodb_<db>_<date>.tar.gz with the CLI layout, readable by system tar', async () => {
     makeDatabase('main', 'one', { 'work.cursor': '{"database_path":"/x"}', 'work.alice.cursor': '{}' });
@@ -270,7 +285,7 @@ describe('backup: createBackup', () => {
     const dbFile = makeDatabase('main', 'old');
     const release = await acquireFileLock(dbFile);
     const backup = createBackup(layout, 'main', { outputDir: backups, now: NOW });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitForLockWaiter(dbFile);
     replaceSqlite(dbFile, 'new');
     await release();
 
@@ -560,7 +575,7 @@ describe('backup: restoreBackup', () => {
     const release = await acquireFileLock(dbFile);
     let finished = false;
     const restore = restoreBackup(layout, file, { safetyDir: safety, now: NOW }).then(() => (finished = true));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForLockWaiter(dbFile);
     assert.equal(finished, false);
     assert.equal(readSqlite(dbFile), 'current', 'nothing replaced while another writer holds the lock');
     await release();
