@@ -16,10 +16,14 @@ export function registerStatusBar(service: ProntoService): { item: vscode.Status
       if (target.metaContext) tooltip.appendMarkdown(`  \nMeta context: \`${target.metaContext}\``);
       tooltip.appendMarkdown('\n\nClick to switch cursor.');
       item.tooltip = tooltip;
+      item.command = 'prontodb.switchCursor';
       item.backgroundColor = undefined;
     } catch (error) {
       item.text = '$(database) ProntoDB: error';
-      item.tooltip = (error as Error).message;
+      // A file at fault (a malformed .prontodb) is one click away.
+      const file = (error as { file?: unknown }).file;
+      item.tooltip = `${(error as Error).message}${typeof file === 'string' ? '\n\nClick to open it.' : ''}`;
+      item.command = typeof file === 'string' ? { title: 'Open', command: 'vscode.open', arguments: [vscode.Uri.file(file)] } : 'prontodb.switchCursor';
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     }
     item.show();

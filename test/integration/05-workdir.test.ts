@@ -88,6 +88,9 @@ describe('.prontodb override', () => {
       assert.ok(!roots.some((node) => node.kind === 'database' && node.active));
       assert.ok(!cursors.getChildren().some((node) => node.active));
       assert.equal(terminalEnvironment.get('PRONTODB_CURSOR'), undefined);
+      const click = statusBar.command as vscode.Command;
+      assert.equal(click.command, 'vscode.open', 'the status bar opens the file at fault');
+      assert.equal((click.arguments?.[0] as vscode.Uri).fsPath, file());
       // Everything that resolves, many times over: one message, not one per resolve.
       for (let i = 0; i < 13; i++) {
         service.reset();
@@ -101,6 +104,7 @@ describe('.prontodb override', () => {
       // Fixed: back on what the file names.
       fs.writeFileSync(file(), '{ "database": "play" }');
       await poll('the status bar to show play', () => statusBar.text.includes('play'));
+      assert.equal(statusBar.command, 'prontodb.switchCursor');
     });
   });
 

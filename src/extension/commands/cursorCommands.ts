@@ -69,7 +69,7 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
       const picked = await pickSelection(service);
       if (!picked) return undefined;
       await service.select(picked.clearWorkspace ? undefined : picked.selection, picked.scope);
-      if (!picked.clearWorkspace) explainPin(service);
+      if (!picked.clearWorkspace) explainPin(service, picked.scope);
       return service.target();
     }),
 
@@ -158,7 +158,7 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
  * the folder to, and offer to open it. The choice itself is kept: it applies wherever no
  * `.prontodb` does, and to the command line outside this folder.
  */
-export function explainPin(service: ProntoService): void {
+export function explainPin(service: ProntoService, scope: 'global' | 'workspace' = 'global'): void {
   let pin: ReturnType<ProntoService['pinnedBy']>;
   try {
     pin = service.pinnedBy();
@@ -170,7 +170,9 @@ export function explainPin(service: ProntoService): void {
   const pinned = target.cursor ? `cursor '${target.cursor.name}'` : target.databaseName ? `database '${target.databaseName}'` : target.file;
   void vscode.window
     .showWarningMessage(
-      `ProntoDB: ${pin.file} pins this folder to ${pinned}, so it stays active here. Your choice applies where no .prontodb does; edit or remove that file to change this folder's database.`,
+      `ProntoDB: ${pin.file} pins this folder to ${pinned}, so it stays active here. ${
+        scope === 'workspace' ? 'Your choice for this workspace applies once that file is gone' : 'Your choice applies where no .prontodb does'
+      }; edit or remove that file to change this folder's database.`,
       'Open .prontodb',
     )
     .then((choice) => {
