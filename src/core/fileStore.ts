@@ -6,7 +6,7 @@ import { ProntoError, throwIfCancelled } from './errors';
 import { lockFile, type FileLock, type LockOptions } from './lock';
 import { inspectNativeState, nativeWriteBlocker, rollBackJournal, type FileId } from './nativeSqlite';
 import { inspectSchema, SCHEMA_SQL } from './schema';
-import type { ChangeEvent, ImportOptions, KvStore, ListQuery, SetOptions } from './store';
+import type { ChangeEvent, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions } from './store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
 export interface FileStoreOptions {
@@ -383,10 +383,13 @@ export class SqlJsFileStore implements KvStore {
     });
   }
 
-  count(query: Omit<ListQuery, 'after' | 'limit'>): Promise<number> {
+  count(query: Omit<ListQuery, 'limit'>, options: { limit?: number } = {}): Promise<number> {
     return this.read((db, now) => {
       const { where, params } = this.listWhere(query, now);
-      const [row] = this.rows(db, `SELECT count(*) FROM kv WHERE ${where}`, params);
+      const [row] =
+        options.limit === undefined
+          ? this.rows(db, `SELECT count(*) FROM kv WHERE ${where}`, params)
+          : this.rows(db, `SELECT count(*) FROM (SELECT 1 FROM kv WHERE ${where} LIMIT ?)`, [...params, options.limit]);
       return row![0] as number;
     });
   }
@@ -700,7 +703,8 @@ export class SqlJsFileStore implements KvStore {
         throw new ProntoError('usage', `TTL not allowed: namespace '${address.project}.${address.namespace}' is not TTL-enabled (create it with create-cache)`);
       }
       const effectiveTtl = ttl ?? (ttlRow ? (ttlRow[0] as number) : undefined);
-      const expiresAt = effectiveTtl === undefined ? null : now + effectiveTtl;
+      const keptExpiry = options.keepExpiry && ttl === undefined && live ? { expiresAt: live[2] as number | null } : undefined;
+      const expiresAt = keptExpiry ? keptExpiry.expiresAt : effectiveTtl === undefined ? null : now + effectiveTtl;
       const createdAt = live ? (live[0] as number) : now;
       // Delete-then-insert: INSERT OR REPLACE never replaces a NULL-context row (spec §4.5).
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
@@ -714,6 +718,42 @@ export class SqlJsFileStore implements KvStore {
       const [live] = this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...params, now]);
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
       return live !== undefined;
+    });
+  }
+
+  rename(from: Address, to: Address, options: RenameOptions = {}): Promise<void> {
+    const describe = (address: Address): string =>
+      `${address.project}.${address.namespace}.${address.key}${address.context === null ? '' : `__${address.context}`}`;
+    return this.write((db, now) => {
+      const fromParams = [from.project, from.namespace, from.key, from.context];
+      const toParams = [to.project, to.namespace, to.key, to.context];
+      if (fromParams.every((part, index) => part === toParams[index])) throw new ProntoError('usage', `${describe(from)} is already at that address`);
+      const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, [...fromParams, now]);
+      if (!current) throw new ProntoError('not-found', `Nothing is stored at ${describe(from)}`);
+      const value = valueText(current[1]!);
+      if (options.expected && options.expected.value !== value) throw new ProntoError('conflict', `The value at ${describe(from)} changed since it was read`);
+      if (this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...toParams, now]).length > 0) {
+        throw new ProntoError('conflict', `${describe(to)} already holds a value`);
+      }
+      const expiresAt = current[2] as number | null;
+      if (expiresAt !== null && (to.project !== from.project || to.namespace !== from.namespace)) {
+        const [ttlRow] = this.rows(db, 'SELECT 1 FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [to.project, to.namespace]);
+        if (!ttlRow) throw new ProntoError('usage', `${describe(from)} expires, and '${to.project}.${to.namespace}' is not a TTL namespace: it could not keep its expiry there`);
+      }
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, toParams);
+      this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...toParams, value, current[0] as number, now, expiresAt]);
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, fromParams);
+    });
+  }
+
+  deleteScope(scope: Scope): Promise<number> {
+    return this.write((db, now) => {
+      const where = scope.namespace === undefined ? 'project = ?' : 'project = ? AND namespace = ?';
+      const params = scope.namespace === undefined ? [scope.project] : [scope.project, scope.namespace];
+      const [live] = this.rows(db, `SELECT count(*) FROM kv WHERE ${where} AND ${LIVE} AND ${NEWEST_OF_ADDRESS}`, [...params, now]);
+      this.run(db, `DELETE FROM kv WHERE ${where}`, params);
+      this.run(db, `DELETE FROM sys_namespaces WHERE ${where}`, params);
+      return live![0] as number;
     });
   }
 

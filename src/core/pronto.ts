@@ -7,7 +7,7 @@ import { SqlJsFileStore, type FileStoreOptions } from './fileStore';
 import { lockPathFor } from './lock';
 import { databaseDirectory, databaseFile, DEFAULT_DATABASE, type Env, type Layout, layoutFromEnv, makeDirectorySync, validateDatabaseName } from './paths';
 import { loadSqlJs } from './sqljs';
-import type { KvStore, ListQuery, SetOptions } from './store';
+import type { KvStore, ListQuery, RenameOptions, SetOptions } from './store';
 import type { Address, Entry, LongOperationOptions, TtlNamespace } from './types';
 import { loadWorkdirConfig, type WorkdirConfig } from './workdir';
 
@@ -320,6 +320,21 @@ export class Session {
     return this.store.delete(this.stored(this.toAddress(address)));
   }
 
+  /** Moves a value to a free address in one commit (see KvStore.rename). */
+  rename(from: string | Address, to: string | Address, options?: RenameOptions): Promise<void> {
+    return this.store.rename(this.stored(this.toAddress(from)), this.stored(this.toAddress(to)), options);
+  }
+
+  /** Deletes a project (`p`) or namespace (`p.n`) with its TTL settings, in one commit; returns how many values went. */
+  deleteScope(scopeText: string): Promise<number> {
+    const parts = scopeText.split('.');
+    if (parts.length > 2 || parts.some((part) => part === '')) throw usageError(`'${scopeText}' is not a project or project.namespace`);
+    const [project, namespace] = parts as [string, string | undefined];
+    validateSegment('project', project, `'${scopeText}'`);
+    if (namespace !== undefined) validateSegment('namespace', namespace, `'${scopeText}'`);
+    return this.store.deleteScope(this.stored(namespace === undefined ? { project } : { project, namespace }));
+  }
+
   /** keys/scan: a listing path (spec §1.2 Discovery) to every live entry it selects. */
   async listPath(pathText: string | undefined): Promise<Entry[]> {
     const scope = parseListingPath(pathText, this.defaults);
@@ -338,8 +353,8 @@ export class Session {
     return { entries: page, next: { key: last.key, context: last.context } };
   }
 
-  count(query: Omit<ListQuery, 'after' | 'limit'>): Promise<number> {
-    return this.store.count(this.stored(query));
+  count(query: Omit<ListQuery, 'limit'>, options?: { limit?: number }): Promise<number> {
+    return this.store.count(this.stored(query), options);
   }
 
   async projects(): Promise<string[]> {

@@ -19,6 +19,23 @@ export interface SetOptions {
    * overwrite a value another process changed meanwhile.
    */
   expected?: { value: string | undefined };
+  /**
+   * Keeps the current value's expiry (its absolute time) instead of applying the namespace default:
+   * an editor saving a value must not reset a custom TTL. Ignored when `ttlSeconds` is given or
+   * nothing is stored there.
+   */
+  keepExpiry?: boolean;
+}
+
+export interface RenameOptions {
+  /** The move happens only if the value at `from` is still this one; otherwise a 'conflict' error. */
+  expected?: { value: string };
+}
+
+/** A whole project, or one namespace of it. */
+export interface Scope {
+  project: string;
+  namespace?: string;
 }
 
 export interface ImportOptions extends LongOperationOptions {
@@ -46,8 +63,17 @@ export interface KvStore {
   set(address: Address, value: string, options?: SetOptions): Promise<void>;
   /** Returns whether anything was deleted. */
   delete(address: Address): Promise<boolean>;
+  /**
+   * Moves a value to a free address in one commit, keeping its expiry and creation time: no other
+   * writer can change either address in between. Fails with 'not-found' when nothing lives at
+   * `from`, 'conflict' when `to` holds a value (or `expected` no longer matches).
+   */
+  rename(from: Address, to: Address, options?: RenameOptions): Promise<void>;
+  /** Deletes every value of a project or namespace, and its TTL settings, in one commit; returns how many live values went. */
+  deleteScope(scope: Scope): Promise<number>;
   list(query: ListQuery): Promise<Entry[]>;
-  count(query: Omit<ListQuery, 'after' | 'limit'>): Promise<number>;
+  /** Live entries matching; with `limit`, counting stops there (a namespace of a million keys counts fast). */
+  count(query: Omit<ListQuery, 'limit'>, options?: { limit?: number }): Promise<number>;
   projects(): Promise<string[]>;
   namespaces(project: string): Promise<string[]>;
   ttlNamespaces(): Promise<TtlNamespace[]>;

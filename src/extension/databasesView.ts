@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { displayKey, formatAddress } from '../core/address';
-import type { Page, ResolvedTarget, Session } from '../core/pronto';
+import type { ResolvedTarget, Session } from '../core/pronto';
 import type { ListQuery } from '../core/store';
 import type { Entry } from '../core/types';
 import type { ProntoService } from './service';
@@ -341,10 +341,10 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
   }
 }
 
-/** Live keys matching `query`, counted up to COUNT_LIMIT by reading one bounded page of them. */
+/** Live keys matching `query`, counted up to COUNT_LIMIT (the engine stops counting there; no value is read). */
 export async function countKeys(session: Session, query: Omit<ListQuery, 'limit'>): Promise<{ count: number; more: boolean }> {
-  const page: Page = await session.page({ ...query, limit: COUNT_LIMIT });
-  return { count: page.entries.length, more: page.next !== undefined };
+  const count = await session.count(query, { limit: COUNT_LIMIT + 1 });
+  return { count: Math.min(count, COUNT_LIMIT), more: count > COUNT_LIMIT };
 }
 
 export function formatSize(bytes: number): string {

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { displayKey } from '../core/address';
-import type { Session } from '../core/pronto';
 import type { Address, Entry } from '../core/types';
 import type { ProntoService } from './service';
 
@@ -54,15 +53,6 @@ export async function languageFromContent(document: vscode.TextDocument): Promis
 export function remainingSeconds(entry: Pick<Entry, 'expiresAt'>, nowMs = Date.now()): number | undefined {
   if (entry.expiresAt === null) return undefined;
   return Math.max(1, entry.expiresAt - Math.floor(nowMs / 1000));
-}
-
-/** The TTL a rewrite of `entry` must pass so its expiry stays where it is (undefined: nothing to keep). */
-export async function keptTtl(session: Session, address: Address, entry: Entry | undefined): Promise<number | undefined> {
-  const left = entry && remainingSeconds(entry);
-  if (left === undefined) return undefined;
-  // A per-write TTL is only allowed in a TTL namespace; one that stopped being one drops the expiry.
-  const ttlNamespace = (await session.ttlNamespaces()).some((ns) => ns.project === address.project && ns.namespace === address.namespace);
-  return ttlNamespace ? left : undefined;
 }
 
 /** "45s", "5m", "2h 5m", "3d 4h". */
@@ -193,8 +183,8 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     }
     const value = new TextDecoder('utf-8', { fatal: false }).decode(content);
     // Compare-and-set: a write landing between the read above and this one is not overwritten either.
-    // An expiring value keeps the time it has left (a custom --ttl included), not the namespace default.
-    await session.set(address, value, { expected: { value: entry?.value }, ttlSeconds: await keptTtl(session, address, entry) });
+    // An expiring value keeps its expiry (a custom --ttl included), not the namespace default.
+    await session.set(address, value, { expected: { value: entry?.value }, keepExpiry: true });
     this.service.afterWrite(session);
     this.loaded.set(key, value);
     this.changed.fire([{ type: entry ? vscode.FileChangeType.Changed : vscode.FileChangeType.Created, uri }]);

@@ -330,6 +330,90 @@ describe('SqlJsFileStore', () => {
     });
   });
 
+  describe('editing operations: keep expiry, rename, delete a scope, capped counts', () => {
+    it('set with keepExpiry keeps a custom TTL instead of the namespace default', async () => {
+      const store = openStore();
+      await store.createCache('p', 'cache', 3600);
+      await store.set(at('p', 'cache', 'k'), 'one', { ttlSeconds: 60 });
+      const expiresAt = (await store.get(at('p', 'cache', 'k')))!.expiresAt;
+      assert.equal(expiresAt, clock / 1000 + 60);
+      clock += 10_000;
+      await store.set(at('p', 'cache', 'k'), 'two', { keepExpiry: true });
+      assert.deepEqual([(await store.get(at('p', 'cache', 'k')))!.value, (await store.get(at('p', 'cache', 'k')))!.expiresAt], ['two', expiresAt]);
+      // Without it, a rewrite takes the namespace default, as `prontodb set` does.
+      await store.set(at('p', 'cache', 'k'), 'three');
+      assert.equal((await store.get(at('p', 'cache', 'k')))!.expiresAt, clock / 1000 + 3600);
+      // A value that never expires stays that way; a new one gets the default.
+      await store.set(at('p', 'n', 'plain'), 'v', { keepExpiry: true });
+      assert.equal((await store.get(at('p', 'n', 'plain')))!.expiresAt, null);
+      await store.set(at('p', 'cache', 'new'), 'v', { keepExpiry: true });
+      assert.equal((await store.get(at('p', 'cache', 'new')))!.expiresAt, clock / 1000 + 3600);
+    });
+
+    it('rename moves a value in one commit, keeping its creation time and expiry', async () => {
+      const store = openStore();
+      await store.createCache('p', 'cache', 3600);
+      await store.set(at('p', 'cache', 'old'), 'v', { ttlSeconds: 90 });
+      const before = (await store.get(at('p', 'cache', 'old')))!;
+      clock += 5000;
+      const writes = store.fileWrites;
+      await store.rename(at('p', 'cache', 'old'), at('p', 'cache', 'new', 'ctx'));
+      assert.equal(store.fileWrites - writes, 1, 'one commit');
+      assert.equal(await store.get(at('p', 'cache', 'old')), undefined);
+      const after = (await store.get(at('p', 'cache', 'new', 'ctx')))!;
+      assert.deepEqual([after.value, after.createdAt, after.expiresAt, after.updatedAt], ['v', before.createdAt, before.expiresAt, clock / 1000]);
+      assert.deepEqual(rowsOnDisk("key IN ('old', 'new')").map((row) => row[2]), ['new']);
+    });
+
+    it('rename refuses an occupied target, a changed source, a missing source and an expiring value leaving TTL namespaces; nothing changes', async () => {
+      const store = openStore();
+      await store.set(at('p', 'n', 'a'), 'A');
+      await store.set(at('p', 'n', 'b'), 'B');
+      const before = fs.readFileSync(file);
+      await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'b')), (error) => isProntoError(error, 'conflict') && /already holds/.test(error.message));
+      await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'c'), { expected: { value: 'stale' } }), (error) => isProntoError(error, 'conflict') && /changed/.test(error.message));
+      await assert.rejects(store.rename(at('p', 'n', 'zz'), at('p', 'n', 'c')), (error) => isProntoError(error, 'not-found'));
+      assert.ok(fs.readFileSync(file).equals(before), 'refused renames leave the file as it was');
+      await store.createCache('p', 'cache', 60);
+      await store.set(at('p', 'cache', 'e'), 'E');
+      const withCache = fs.readFileSync(file);
+      await assert.rejects(store.rename(at('p', 'cache', 'e'), at('p', 'n', 'e')), (error) => isProntoError(error, 'usage') && /not a TTL namespace/.test(error.message));
+      assert.ok(fs.readFileSync(file).equals(withCache));
+      assert.deepEqual([(await store.get(at('p', 'n', 'a')))?.value, (await store.get(at('p', 'n', 'b')))?.value], ['A', 'B']);
+    });
+
+    it('deleteScope removes a namespace or a project with its TTL settings in one commit, and says how many values went', async () => {
+      const store = openStore();
+      await store.createCache('p', 'cache', 60);
+      await store.set(at('p', 'cache', 'c1'), '1');
+      for (const key of ['a', 'b', 'c']) await store.set(at('p', 'n', key), key);
+      await store.set(at('q', 'n', 'keep'), 'kept');
+      let writes = store.fileWrites;
+      assert.equal(await store.deleteScope({ project: 'p', namespace: 'n' }), 3);
+      assert.equal(store.fileWrites - writes, 1);
+      assert.deepEqual(await store.namespaces('p'), ['cache']);
+      writes = store.fileWrites;
+      assert.equal(await store.deleteScope({ project: 'p' }), 1);
+      assert.equal(store.fileWrites - writes, 1);
+      assert.deepEqual(await store.projects(), ['q']);
+      assert.deepEqual(await store.ttlNamespaces(), []);
+      assert.equal(await store.deleteScope({ project: 'nothing' }), 0);
+      assert.equal((await store.get(at('q', 'n', 'keep')))?.value, 'kept');
+    });
+
+    it('count stops at a limit and counts after a paging position', async () => {
+      const store = openStore();
+      await store.importEntries(
+        Array.from({ length: 50 }, (_, index) => ({ project: 'p', namespace: 'n', key: `k${String(index).padStart(2, '0')}`, context: null, value: 'v', createdAt: 1, updatedAt: 1, expiresAt: null })),
+        [],
+      );
+      assert.equal(await store.count({ project: 'p', namespace: 'n' }), 50);
+      assert.equal(await store.count({ project: 'p', namespace: 'n' }, { limit: 10 }), 10);
+      assert.equal(await store.count({ project: 'p', namespace: 'n', after: { key: 'k39', context: null } }), 10);
+      assert.equal(await store.count({ project: 'p', namespace: 'n', keyPrefix: 'k4' }, { limit: 100 }), 10);
+    });
+  });
+
   describe('files it must not write', () => {
     function assertRefused(content: Buffer, code: string, message: RegExp): Promise<void> {
       fs.mkdirSync(path.dirname(file), { recursive: true });

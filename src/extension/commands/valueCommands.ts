@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import { formatAddress, MAX_TTL_SECONDS, parseAddress, parseNamespacePath, validateTtlSeconds } from '../../core/address';
 import { ProntoError } from '../../core/errors';
 import type { Session } from '../../core/pronto';
-import type { Address, Entry } from '../../core/types';
+import type { Address } from '../../core/types';
 import type { DatabaseRef, DatabasesNode, DatabasesTreeProvider } from '../databasesView';
 import type { ProntoService } from '../service';
-import { describeDuration, keptTtl, languageFromContent, remainingSeconds, valueUri } from '../valueDocuments';
+import { describeDuration, languageFromContent, remainingSeconds, valueUri } from '../valueDocuments';
 import { ask, confirm, registerCommand, validateWith } from './ui';
 
 type NodeOf<K extends DatabasesNode['kind']> = Extract<DatabasesNode, { kind: K }>;
@@ -84,14 +84,6 @@ export function getCommandFor(ref: DatabaseRef, entry: Address): string {
  * Deletes the given values (and TTL settings) in one commit: every delete is issued in the same
  * turn, so the store's group commit writes them together, all or nothing.
  */
-async function deleteAll(session: Session, entries: Entry[], ttlNamespaces: string[]): Promise<number> {
-  const deletes = entries.map((entry) => session.delete(entry));
-  const removals = ttlNamespaces.map((namespacePath) => session.removeCache(namespacePath));
-  const results = await Promise.all(deletes);
-  await Promise.all(removals);
-  return results.filter(Boolean).length;
-}
-
 function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
@@ -229,17 +221,15 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
         }),
       });
       const to = session.parse(toText);
-      const current = await session.get(from);
-      if (!current) throw new ProntoError('not-found', `Nothing is stored at ${fromText} any more`);
-      // The new address must be free (compare-and-set against "absent"), and keeps the time left.
-      await session.set(to, current.value, { expected: { value: undefined }, ttlSeconds: await keptTtl(session, to, current) }).catch((error) => {
-        if (error instanceof ProntoError && error.code === 'conflict') throw new ProntoError('conflict', `${formatAddress(to)} already holds a value; delete it first or choose another address`);
+      // One commit: the new address must be free, the old value unchanged since the tree showed it,
+      // and the value keeps its expiry; no other writer can slip in between.
+      await session.rename(from, to, { expected: { value: from.value } }).catch((error) => {
+        if (error instanceof ProntoError && error.code === 'conflict' && /already holds/.test(error.message)) {
+          throw new ProntoError('conflict', `${formatAddress(to)} already holds a value; delete it first or choose another address`);
+        }
+        if (error instanceof ProntoError && error.code === 'conflict') throw new ProntoError('conflict', `${fromText} changed since it was shown; nothing was renamed`);
         throw error;
       });
-      // The old value goes only if nobody changed it meanwhile; otherwise both are kept.
-      const still = await session.get(from);
-      if (still?.value === current.value) await session.delete(from);
-      else void vscode.window.showWarningMessage(`ProntoDB: ${fromText} changed while it was renamed; it was copied to ${formatAddress(to)} and kept`);
       return to;
     }),
 
@@ -247,11 +237,11 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
       if (node?.kind !== 'namespace') throw new Error('Choose a namespace in the ProntoDB view to delete it');
       const session = await service.session(node.ref);
       const scope = `${node.project}.${node.namespace}`;
-      const { entries, ttlNamespaces } = await session.exportEntries(scope);
-      const ttl = ttlNamespaces.length > 0;
-      const what = `${plural(entries.length, 'value')}${ttl ? ' and its TTL setting' : ''}`;
+      const values = await session.count({ project: node.project, namespace: node.namespace });
+      const ttl = (await session.ttlNamespaces()).some((ns) => ns.project === node.project && ns.namespace === node.namespace);
+      const what = `${plural(values, 'value')}${ttl ? ' and its TTL setting' : ''}`;
       if (!(await confirm(`Delete namespace ${scope} from ${describeSessionTarget(session)}: ${what}?`, 'Delete', 'It cannot be undone; back the database up first if in doubt.'))) return undefined;
-      const deleted = await deleteAll(session, entries, ttl ? [scope] : []);
+      const deleted = await session.deleteScope(scope);
       void vscode.window.setStatusBarMessage(`ProntoDB: deleted namespace ${scope} (${plural(deleted, 'value')})`, 5000);
       return deleted;
     }),
@@ -259,11 +249,13 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     registerCommand(service, 'prontodb.deleteProject', async (node?: NodeOf<'project'>) => {
       if (node?.kind !== 'project') throw new Error('Choose a project in the ProntoDB view to delete it');
       const session = await service.session(node.ref);
-      const { entries, ttlNamespaces } = await session.exportEntries(node.project);
-      const namespaces = new Set([...entries.map((entry) => entry.namespace), ...ttlNamespaces.map((ns) => ns.namespace)]);
-      const what = `${plural(entries.length, 'value')} in ${plural(namespaces.size, 'namespace')}${ttlNamespaces.length ? `, and ${plural(ttlNamespaces.length, 'TTL setting')}` : ''}`;
+      const namespaces = await session.namespaces(node.project);
+      const counts = await Promise.all(namespaces.map((namespace) => session.count({ project: node.project, namespace })));
+      const values = counts.reduce((sum, count) => sum + count, 0);
+      const ttlSettings = (await session.ttlNamespaces()).filter((ns) => ns.project === node.project).length;
+      const what = `${plural(values, 'value')} in ${plural(namespaces.length, 'namespace')}${ttlSettings ? `, and ${plural(ttlSettings, 'TTL setting')}` : ''}`;
       if (!(await confirm(`Delete project ${node.project} from ${describeSessionTarget(session)}: ${what}?`, 'Delete', 'It cannot be undone; back the database up first if in doubt.'))) return undefined;
-      const deleted = await deleteAll(session, entries, ttlNamespaces.map((ns) => `${ns.project}.${ns.namespace}`));
+      const deleted = await session.deleteScope(node.project);
       void vscode.window.setStatusBarMessage(`ProntoDB: deleted project ${node.project} (${plural(deleted, 'value')})`, 5000);
       return deleted;
     }),
