@@ -107,14 +107,6 @@ describe('SqlJsFileStore', () => {
     assert.deepEqual(rowsOnDisk(), [['p', 'n', 'k', null, 'mine', null]]);
   });
 
-  it('stores any text exactly: empty, multi-line, unicode, 1 MB', async () => {
-    const store = openStore();
-    const values = ['', 'line 1\r\nline 2\n', 'ünïcødé 🚀 \u0000 tab\t', 'x'.repeat(1024 * 1024)];
-    await Promise.all(values.map((value, index) => store.set(at('p', 'n', `k${index}`), value)));
-    const fresh = openStore();
-    for (const [index, value] of values.entries()) assert.equal((await fresh.get(at('p', 'n', `k${index}`)))?.value, value);
-  });
-
   it('deletes every duplicate and reports whether a live value existed', async () => {
     const store = openStore();
     await store.set(at('p', 'n', 'k'), 'v');
@@ -123,80 +115,7 @@ describe('SqlJsFileStore', () => {
     assert.deepEqual(rowsOnDisk(), []);
   });
 
-  describe('TTL namespaces', () => {
-    it('applies the default TTL, lets --ttl override it, and hides expired entries everywhere', async () => {
-      const store = openStore();
-      await store.createCache('p', 'cache', 60);
-      await store.set(at('p', 'cache', 'short'), 's', { ttlSeconds: 10 });
-      await store.set(at('p', 'cache', 'long'), 'l');
-      await store.set(at('q', 'n', 'plain'), 'x');
-      assert.equal((await store.get(at('p', 'cache', 'long')))?.expiresAt, clock / 1000 + 60);
-      clock += 10_000;
-      assert.equal(await store.get(at('p', 'cache', 'short')), undefined, 'expired at exactly expires_at');
-      assert.deepEqual((await store.list({ project: 'p', namespace: 'cache' })).map((e) => e.key), ['long']);
-      assert.equal(await store.count({ project: 'p', namespace: 'cache' }), 1);
-      clock += 60_000;
-      assert.deepEqual(await store.list({ project: 'p', namespace: 'cache' }), []);
-      assert.deepEqual(await store.projects(), ['p', 'q'], 'an empty TTL namespace still shows');
-      assert.deepEqual(await store.namespaces('p'), ['cache']);
-      assert.equal(await store.purgeExpired(), 2);
-      assert.deepEqual(rowsOnDisk(`project = 'p'`), []);
-    });
 
-    it('rejects --ttl outside a TTL namespace and writes nothing', async () => {
-      const store = openStore();
-      await assert.rejects(store.set(at('p', 'n', 'k'), 'v', { ttlSeconds: 5 }), /TTL not allowed: namespace 'p\.n' is not TTL-enabled/);
-      assert.equal(fs.existsSync(file), false);
-    });
-
-    it('rejects a non-positive default TTL and can remove a TTL namespace', async () => {
-      const store = openStore();
-      await assert.rejects(store.createCache('p', 'n', 0), /greater than 0/);
-      await store.createCache('p', 'n', 5);
-      assert.deepEqual((await store.ttlNamespaces()).map((ns) => [ns.project, ns.namespace, ns.defaultTtl]), [['p', 'n', 5]]);
-      assert.equal(await store.removeCache('p', 'n'), true);
-      await store.set(at('p', 'n', 'k'), 'v');
-      assert.equal((await store.get(at('p', 'n', 'k')))?.expiresAt, null);
-    });
-  });
-
-  describe('listing', () => {
-    it('matches prefixes exactly and case-sensitively; _ and % are not wildcards', async () => {
-      const store = openStore();
-      for (const key of ['a_b', 'axb', 'A_b', 'a%', 'ab', 'b']) await store.set(at('p', 'n', key), key);
-      const keys = async (keyPrefix: string) => (await store.list({ project: 'p', namespace: 'n', keyPrefix })).map((e) => e.key);
-      assert.deepEqual(await keys('a_'), ['a_b']);
-      assert.deepEqual(await keys('a%'), ['a%']);
-      assert.deepEqual(await keys('a'), ['a%', 'a_b', 'ab', 'axb']);
-      assert.deepEqual(await keys('A'), ['A_b']);
-    });
-
-    it('pages through keys and contexts in order without skipping or repeating', async () => {
-      const store = openStore();
-      const expected: string[] = [];
-      const writes: Promise<void>[] = [];
-      for (let i = 0; i < 30; i++) {
-        const key = `k${String(i).padStart(2, '0')}`;
-        writes.push(store.set(at('p', 'n', key), 'v'));
-        expected.push(`${key}`);
-        if (i % 3 === 0) {
-          writes.push(store.set(at('p', 'n', key, 'ctx'), 'c'));
-          expected.push(`${key}__ctx`);
-        }
-      }
-      await Promise.all(writes);
-      const seen: string[] = [];
-      let after: { key: string; context: string | null } | undefined;
-      for (;;) {
-        const page = await store.list({ project: 'p', namespace: 'n', after, limit: 7 });
-        if (page.length === 0) break;
-        seen.push(...page.map((e) => (e.context === null ? e.key : `${e.key}__${e.context}`)));
-        const last = page[page.length - 1]!;
-        after = { key: last.key, context: last.context };
-      }
-      assert.deepEqual(seen, expected);
-    });
-  });
 
   describe('durability and concurrency', () => {
     it('commits 1,000 concurrent sets in a handful of file writes, all on disk when they resolve', async () => {
@@ -206,27 +125,6 @@ describe('SqlJsFileStore', () => {
       await Promise.all(Array.from({ length: 1000 }, (_, i) => store.set(at('p', 'n', `k${i}`), `v${i}`)));
       assert.ok(store.fileWrites - before <= 2, `expected group commit, saw ${store.fileWrites - before} writes`);
       assert.equal(rowsOnDisk(`key LIKE 'k%'`).length, 1000);
-    });
-
-    it('fails only the write that breaks a rule; the rest of its group commits', async () => {
-      const store = openStore();
-      const results = await Promise.allSettled([
-        store.set(at('p', 'n', 'a'), '1'),
-        store.set(at('p', 'n', 'b'), '2', { ttlSeconds: 3 }),
-        store.set(at('p', 'n', 'c'), '3'),
-      ]);
-      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-      assert.deepEqual(rowsOnDisk().map((row) => row[2]), ['a', 'c']);
-    });
-
-    it('refuses a compare-and-set whose expected value is stale', async () => {
-      const store = openStore();
-      await store.set(at('p', 'n', 'k'), 'v1');
-      await store.set(at('p', 'n', 'k'), 'v2', { expected: { value: 'v1' } });
-      await assert.rejects(store.set(at('p', 'n', 'k'), 'v3', { expected: { value: 'v1' } }), (error) => isProntoError(error, 'conflict'));
-      await assert.rejects(store.set(at('p', 'n', 'new'), 'x', { expected: { value: 'something' } }), (error) => isProntoError(error, 'conflict'));
-      await store.set(at('p', 'n', 'new'), 'x', { expected: { value: undefined } });
-      assert.deepEqual(rowsOnDisk().map((row) => row[4]), ['v2', 'x']);
     });
 
     it('leaves the file as it was when the lock cannot be had, and forgets the failed write', async () => {
@@ -290,26 +188,6 @@ describe('SqlJsFileStore', () => {
       assert.deepEqual(origins, ['external']);
     });
 
-    it('imports repeated addresses as one row each, the last one winning, in new and used namespaces', async () => {
-      const store = openStore();
-      await store.set(at('p', 'used', 'k'), 'old');
-      const entry = (namespace: string, key: string, context: string | null, value: string) => ({ ...at('p', namespace, key, context), value, createdAt: 1, updatedAt: 1, expiresAt: null });
-      const entries = ['fresh', 'used'].flatMap((namespace) => [
-        entry(namespace, 'k', null, 'first'),
-        entry(namespace, 'k', 'ctx', 'first'),
-        entry(namespace, 'other', null, 'x'),
-        entry(namespace, 'k', null, 'last'),
-        entry(namespace, 'k', 'ctx', 'last'),
-      ]);
-      await store.importEntries(entries, []);
-      for (const namespace of ['fresh', 'used']) {
-        assert.deepEqual(
-          rowsOnDisk(`namespace = '${namespace}'`).map((row) => `${row[2]}${row[3] === null ? '' : `__${row[3]}`}=${row[4]}`).sort(),
-          ['k=last', 'k__ctx=last', 'other=x'],
-        );
-      }
-    });
-
     it('imports all or nothing: a cancelled import writes nothing', async () => {
       const store = openStore();
       await store.set(at('p', 'n', 'k'), 'before');
@@ -330,26 +208,7 @@ describe('SqlJsFileStore', () => {
     });
   });
 
-  describe('editing operations: keep expiry, rename, delete a scope, capped counts', () => {
-    it('set with keepExpiry keeps a custom TTL instead of the namespace default', async () => {
-      const store = openStore();
-      await store.createCache('p', 'cache', 3600);
-      await store.set(at('p', 'cache', 'k'), 'one', { ttlSeconds: 60 });
-      const expiresAt = (await store.get(at('p', 'cache', 'k')))!.expiresAt;
-      assert.equal(expiresAt, clock / 1000 + 60);
-      clock += 10_000;
-      await store.set(at('p', 'cache', 'k'), 'two', { keepExpiry: true });
-      assert.deepEqual([(await store.get(at('p', 'cache', 'k')))!.value, (await store.get(at('p', 'cache', 'k')))!.expiresAt], ['two', expiresAt]);
-      // Without it, a rewrite takes the namespace default, as `prontodb set` does.
-      await store.set(at('p', 'cache', 'k'), 'three');
-      assert.equal((await store.get(at('p', 'cache', 'k')))!.expiresAt, clock / 1000 + 3600);
-      // A value that never expires stays that way; a new one gets the default.
-      await store.set(at('p', 'n', 'plain'), 'v', { keepExpiry: true });
-      assert.equal((await store.get(at('p', 'n', 'plain')))!.expiresAt, null);
-      await store.set(at('p', 'cache', 'new'), 'v', { keepExpiry: true });
-      assert.equal((await store.get(at('p', 'cache', 'new')))!.expiresAt, clock / 1000 + 3600);
-    });
-
+  describe('editing operations commit once (the contract suite checks their behaviour)', () => {
     it('rename moves a value in one commit, keeping its creation time and expiry', async () => {
       const store = openStore();
       await store.createCache('p', 'cache', 3600);
@@ -363,23 +222,6 @@ describe('SqlJsFileStore', () => {
       const after = (await store.get(at('p', 'cache', 'new', 'ctx')))!;
       assert.deepEqual([after.value, after.createdAt, after.expiresAt, after.updatedAt], ['v', before.createdAt, before.expiresAt, clock / 1000]);
       assert.deepEqual(rowsOnDisk("key IN ('old', 'new')").map((row) => row[2]), ['new']);
-    });
-
-    it('rename refuses an occupied target, a changed source, a missing source and an expiring value leaving TTL namespaces; nothing changes', async () => {
-      const store = openStore();
-      await store.set(at('p', 'n', 'a'), 'A');
-      await store.set(at('p', 'n', 'b'), 'B');
-      const before = fs.readFileSync(file);
-      await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'b')), (error) => isProntoError(error, 'conflict') && /already holds/.test(error.message));
-      await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'c'), { expected: { value: 'stale' } }), (error) => isProntoError(error, 'conflict') && /changed/.test(error.message));
-      await assert.rejects(store.rename(at('p', 'n', 'zz'), at('p', 'n', 'c')), (error) => isProntoError(error, 'not-found'));
-      assert.ok(fs.readFileSync(file).equals(before), 'refused renames leave the file as it was');
-      await store.createCache('p', 'cache', 60);
-      await store.set(at('p', 'cache', 'e'), 'E');
-      const withCache = fs.readFileSync(file);
-      await assert.rejects(store.rename(at('p', 'cache', 'e'), at('p', 'n', 'e')), (error) => isProntoError(error, 'usage') && /not a TTL namespace/.test(error.message));
-      assert.ok(fs.readFileSync(file).equals(withCache));
-      assert.deepEqual([(await store.get(at('p', 'n', 'a')))?.value, (await store.get(at('p', 'n', 'b')))?.value], ['A', 'B']);
     });
 
     it('deleteScope removes a namespace or a project with its TTL settings in one commit, and says how many values went', async () => {
@@ -399,18 +241,6 @@ describe('SqlJsFileStore', () => {
       assert.deepEqual(await store.ttlNamespaces(), []);
       assert.equal(await store.deleteScope({ project: 'nothing' }), 0);
       assert.equal((await store.get(at('q', 'n', 'keep')))?.value, 'kept');
-    });
-
-    it('count stops at a limit and counts after a paging position', async () => {
-      const store = openStore();
-      await store.importEntries(
-        Array.from({ length: 50 }, (_, index) => ({ project: 'p', namespace: 'n', key: `k${String(index).padStart(2, '0')}`, context: null, value: 'v', createdAt: 1, updatedAt: 1, expiresAt: null })),
-        [],
-      );
-      assert.equal(await store.count({ project: 'p', namespace: 'n' }), 50);
-      assert.equal(await store.count({ project: 'p', namespace: 'n' }, { limit: 10 }), 10);
-      assert.equal(await store.count({ project: 'p', namespace: 'n', after: { key: 'k39', context: null } }), 10);
-      assert.equal(await store.count({ project: 'p', namespace: 'n', keyPrefix: 'k4' }, { limit: 100 }), 10);
     });
   });
 

@@ -1,0 +1,338 @@
+/**
+ * The KvStore contract: every behaviour the CLI, the extension and agents rely on, written once and
+ * run against every store (the sql.js file store now; a server store must pass the same suite).
+ * Only the KvStore interface is used here; what a store does on disk is its own test file's
+ * business.
+ */
+import * as assert from 'node:assert/strict';
+import { isProntoError } from '../../../src/core/errors';
+import type { ChangeEvent, KvStore } from '../../../src/core/store';
+import type { Address, Entry } from '../../../src/core/types';
+
+export interface ContractSubject {
+  /** A store on this subject's data (fresh and empty for each test). */
+  open(): KvStore;
+  /** Another store on the same data, as another process would open it. */
+  openAnother(): KvStore;
+  cleanup(): Promise<void>;
+}
+
+/** `now` is the clock every store of the subject must use (milliseconds), so TTL tests need not sleep. */
+export type SubjectFactory = (now: () => number) => Promise<ContractSubject>;
+
+export const at = (project: string, namespace: string, key: string, context: string | null = null): Address => ({ project, namespace, key, context });
+
+const entry = (address: Address, value: string, expiresAt: number | null = null): Entry => ({ ...address, value, createdAt: 1, updatedAt: 1, expiresAt });
+
+const label = (e: Pick<Entry, 'key' | 'context'>): string => (e.context === null ? e.key : `${e.key}__${e.context}`);
+
+function nextEvent(store: KvStore, origin: ChangeEvent['origin'], timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.dispose();
+      reject(new Error(`no '${origin}' change event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const subscription = store.onDidChange((event) => {
+      if (event.origin !== origin) return;
+      clearTimeout(timer);
+      subscription.dispose();
+      resolve();
+    });
+  });
+}
+
+export function kvStoreContract(name: string, factory: SubjectFactory): void {
+  describe(`KvStore contract: ${name}`, function () {
+    this.timeout(30_000);
+    let clock: number;
+    let subject: ContractSubject;
+    let store: KvStore;
+    const opened: KvStore[] = [];
+    const open = (): KvStore => {
+      const next = opened.length === 0 ? subject.open() : subject.openAnother();
+      opened.push(next);
+      return next;
+    };
+
+    beforeEach(async () => {
+      clock = 1_800_000_000_000;
+      subject = await factory(() => clock);
+      store = open();
+    });
+
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((each) => each.close().catch(() => undefined)));
+      await subject.cleanup();
+    });
+
+    describe('addresses and values', () => {
+      it('reads nothing from empty data', async () => {
+        assert.equal(await store.get(at('p', 'n', 'k')), undefined);
+        assert.deepEqual(await store.projects(), []);
+        assert.deepEqual(await store.list({ project: 'p', namespace: 'n' }), []);
+      });
+
+      it('keeps one value per address; a context is another address; created_at survives overwrites', async () => {
+        await store.set(at('p', 'n', 'k'), 'v1');
+        clock += 5000;
+        await store.set(at('p', 'n', 'k'), 'v2');
+        await store.set(at('p', 'n', 'k', 'prod'), 'c1');
+        await store.set(at('p', 'n', 'k', 'prod'), 'c2');
+        assert.deepEqual((await store.list({ project: 'p', namespace: 'n' })).map((e) => `${label(e)}=${e.value}`), ['k=v2', 'k__prod=c2']);
+        const found = (await store.get(at('p', 'n', 'k')))!;
+        assert.equal(found.updatedAt, found.createdAt + 5);
+        assert.equal((await store.get(at('p', 'n', 'k', 'other'))), undefined);
+      });
+
+      it('stores any text exactly: empty, multi-line, unicode, a BOM, NUL, 1 MB', async () => {
+        const values = ['', 'line 1\r\nline 2\n', 'ünïcødé 🚀 \u0000 tab\t', '\ufeffwith BOM', 'x'.repeat(1024 * 1024)];
+        await Promise.all(values.map((value, index) => store.set(at('p', 'n', `k${index}`), value)));
+        const other = open();
+        for (const [index, value] of values.entries()) assert.equal((await other.get(at('p', 'n', `k${index}`)))?.value, value);
+      });
+
+      it('deletes, and says whether a live value was there', async () => {
+        await store.set(at('p', 'n', 'k'), 'v');
+        assert.equal(await store.delete(at('p', 'n', 'k')), true);
+        assert.equal(await store.delete(at('p', 'n', 'k')), false);
+        assert.equal(await store.get(at('p', 'n', 'k')), undefined);
+      });
+
+      it('lists projects and namespaces that hold live values, in order', async () => {
+        await store.set(at('b', 'y', 'k'), 'v');
+        await store.set(at('a', 'z', 'k'), 'v');
+        await store.set(at('a', 'x', 'k'), 'v');
+        assert.deepEqual(await store.projects(), ['a', 'b']);
+        assert.deepEqual(await store.namespaces('a'), ['x', 'z']);
+        await store.delete(at('b', 'y', 'k'));
+        assert.deepEqual(await store.projects(), ['a']);
+      });
+    });
+
+    describe('TTL namespaces', () => {
+      it('applies the default TTL, lets a per-write TTL override it, and hides expired values everywhere', async () => {
+        await store.createCache('p', 'cache', 60);
+        await store.set(at('p', 'cache', 'short'), 's', { ttlSeconds: 10 });
+        await store.set(at('p', 'cache', 'long'), 'l');
+        await store.set(at('q', 'n', 'plain'), 'x');
+        assert.equal((await store.get(at('p', 'cache', 'long')))?.expiresAt, clock / 1000 + 60);
+        clock += 10_000;
+        assert.equal(await store.get(at('p', 'cache', 'short')), undefined, 'expired at exactly expires_at');
+        assert.deepEqual((await store.list({ project: 'p', namespace: 'cache' })).map((e) => e.key), ['long']);
+        assert.equal(await store.count({ project: 'p', namespace: 'cache' }), 1);
+        assert.deepEqual((await store.exportEntries({ project: 'p' })).entries.map((e) => e.key), ['long']);
+        clock += 60_000;
+        assert.deepEqual(await store.list({ project: 'p', namespace: 'cache' }), []);
+        assert.deepEqual(await store.projects(), ['p', 'q'], 'an empty TTL namespace still shows');
+        assert.deepEqual(await store.namespaces('p'), ['cache']);
+        assert.equal(await store.purgeExpired(), 2);
+        assert.equal(await store.purgeExpired(), 0);
+      });
+
+      it('refuses a per-write TTL outside a TTL namespace, and a non-positive default', async () => {
+        await assert.rejects(store.set(at('p', 'n', 'k'), 'v', { ttlSeconds: 5 }), (error) => isProntoError(error, 'usage') && /not TTL-enabled/.test(error.message));
+        assert.equal(await store.get(at('p', 'n', 'k')), undefined);
+        await assert.rejects(store.createCache('p', 'n', 0), (error) => isProntoError(error, 'usage'));
+        assert.deepEqual(await store.ttlNamespaces(), []);
+      });
+
+      it('removes a TTL namespace; later writes do not expire', async () => {
+        await store.createCache('p', 'n', 5);
+        assert.deepEqual((await store.ttlNamespaces()).map((ns) => [ns.project, ns.namespace, ns.defaultTtl]), [['p', 'n', 5]]);
+        assert.equal(await store.removeCache('p', 'n'), true);
+        assert.equal(await store.removeCache('p', 'n'), false);
+        await store.set(at('p', 'n', 'k'), 'v');
+        assert.equal((await store.get(at('p', 'n', 'k')))?.expiresAt, null);
+      });
+
+      it('keepExpiry keeps a custom expiry on rewrite; a plain set takes the namespace default', async () => {
+        await store.createCache('p', 'cache', 3600);
+        await store.set(at('p', 'cache', 'k'), 'one', { ttlSeconds: 60 });
+        const expiresAt = (await store.get(at('p', 'cache', 'k')))!.expiresAt;
+        clock += 10_000;
+        await store.set(at('p', 'cache', 'k'), 'two', { keepExpiry: true });
+        assert.equal((await store.get(at('p', 'cache', 'k')))!.expiresAt, expiresAt);
+        await store.set(at('p', 'cache', 'k'), 'three');
+        assert.equal((await store.get(at('p', 'cache', 'k')))!.expiresAt, clock / 1000 + 3600);
+      });
+    });
+
+    describe('listing and paging', () => {
+      it('matches key prefixes exactly and case-sensitively; _ and % are not wildcards', async () => {
+        for (const key of ['a_b', 'axb', 'A_b', 'a%', 'ab', 'b']) await store.set(at('p', 'n', key), key);
+        const keys = async (keyPrefix: string) => (await store.list({ project: 'p', namespace: 'n', keyPrefix })).map((e) => e.key);
+        assert.deepEqual(await keys('a_'), ['a_b']);
+        assert.deepEqual(await keys('a%'), ['a%']);
+        assert.deepEqual(await keys('a'), ['a%', 'a_b', 'ab', 'axb']);
+        assert.deepEqual(await keys('A'), ['A_b']);
+      });
+
+      it('pages through keys and contexts in order without skipping or repeating', async () => {
+        const expected: string[] = [];
+        const writes: Promise<void>[] = [];
+        for (let i = 0; i < 30; i++) {
+          const key = `k${String(i).padStart(2, '0')}`;
+          writes.push(store.set(at('p', 'n', key), 'v'));
+          expected.push(key);
+          if (i % 3 === 0) {
+            writes.push(store.set(at('p', 'n', key, 'ctx'), 'c'));
+            expected.push(`${key}__ctx`);
+          }
+        }
+        await Promise.all(writes);
+        const seen: string[] = [];
+        let after: { key: string; context: string | null } | undefined;
+        for (;;) {
+          const page = await store.list({ project: 'p', namespace: 'n', after, limit: 7 });
+          if (page.length === 0) break;
+          seen.push(...page.map(label));
+          const last = page[page.length - 1]!;
+          after = { key: last.key, context: last.context };
+        }
+        assert.deepEqual(seen, expected);
+      });
+
+      it('counts, up to a limit and after a paging position', async () => {
+        await store.importEntries(Array.from({ length: 50 }, (_, i) => entry(at('p', 'n', `k${String(i).padStart(2, '0')}`), 'v')), []);
+        assert.equal(await store.count({ project: 'p', namespace: 'n' }), 50);
+        assert.equal(await store.count({ project: 'p', namespace: 'n' }, { limit: 10 }), 10);
+        assert.equal(await store.count({ project: 'p', namespace: 'n', after: { key: 'k39', context: null } }), 10);
+        assert.equal(await store.count({ project: 'p', namespace: 'n', keyPrefix: 'k4' }), 10);
+      });
+    });
+
+    describe('writes that must not be lost or half-done', () => {
+      it('compare-and-set writes only over the expected value (undefined: only where nothing is)', async () => {
+        await store.set(at('p', 'n', 'k'), 'v1');
+        await store.set(at('p', 'n', 'k'), 'v2', { expected: { value: 'v1' } });
+        await assert.rejects(store.set(at('p', 'n', 'k'), 'v3', { expected: { value: 'v1' } }), (error) => isProntoError(error, 'conflict'));
+        await assert.rejects(store.set(at('p', 'n', 'new'), 'x', { expected: { value: 'something' } }), (error) => isProntoError(error, 'conflict'));
+        await store.set(at('p', 'n', 'new'), 'x', { expected: { value: undefined } });
+        await assert.rejects(store.set(at('p', 'n', 'new'), 'y', { expected: { value: undefined } }), (error) => isProntoError(error, 'conflict'));
+        assert.deepEqual((await store.list({ project: 'p', namespace: 'n' })).map((e) => e.value), ['v2', 'x']);
+      });
+
+      it('a failing write fails alone; writes issued with it land', async () => {
+        const results = await Promise.allSettled([
+          store.set(at('p', 'n', 'a'), '1'),
+          store.set(at('p', 'n', 'b'), '2', { ttlSeconds: 3 }),
+          store.set(at('p', 'n', 'c'), '3'),
+        ]);
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+        assert.deepEqual((await open().list({ project: 'p', namespace: 'n' })).map((e) => e.key), ['a', 'c']);
+      });
+
+      it('1,000 concurrent writes all land and are visible to another store once they resolve', async () => {
+        await Promise.all(Array.from({ length: 1000 }, (_, i) => store.set(at('p', 'n', `k${i}`), `v${i}`)));
+        assert.equal(await open().count({ project: 'p', namespace: 'n' }), 1000);
+      });
+
+      it("two stores on the same data see each other's writes and lose none", async () => {
+        const other = open();
+        await store.set(at('p', 'n', 'a'), '1');
+        assert.equal((await other.get(at('p', 'n', 'a')))?.value, '1');
+        await Promise.all([store.set(at('p', 'n', 'b'), '2'), other.set(at('p', 'n', 'c'), '3')]);
+        for (const each of [store, other]) assert.deepEqual((await each.list({ project: 'p', namespace: 'n' })).map((e) => e.key), ['a', 'b', 'c']);
+      });
+
+      it('imports repeated addresses as one value each, the last one winning', async () => {
+        await store.set(at('p', 'used', 'k'), 'old');
+        const entries = ['fresh', 'used'].flatMap((namespace) => [
+          entry(at('p', namespace, 'k'), 'first'),
+          entry(at('p', namespace, 'k', 'ctx'), 'first'),
+          entry(at('p', namespace, 'other'), 'x'),
+          entry(at('p', namespace, 'k'), 'last'),
+          entry(at('p', namespace, 'k', 'ctx'), 'last'),
+        ]);
+        assert.equal(await store.importEntries(entries, []), entries.length);
+        for (const namespace of ['fresh', 'used']) {
+          assert.deepEqual((await store.list({ project: 'p', namespace })).map((e) => `${label(e)}=${e.value}`), ['k=last', 'k__ctx=last', 'other=x']);
+        }
+      });
+
+      it('imports all or nothing: a cancelled import leaves nothing behind', async () => {
+        await store.set(at('p', 'n', 'k'), 'before');
+        const entries = Array.from({ length: 20_000 }, (_, i) => entry(at('p', 'n', `i${i}`), 'v'));
+        const controller = new AbortController();
+        const importing = store.importEntries(entries, [], {
+          signal: controller.signal,
+          onProgress: (fraction) => {
+            if (fraction > 0.2) controller.abort();
+          },
+        });
+        await assert.rejects(importing, (error) => isProntoError(error, 'cancelled'));
+        assert.equal(await open().count({ project: 'p', namespace: 'n' }), 1);
+        assert.equal(await store.importEntries(entries, [], { preserveTimestamps: true }), 20_000);
+        assert.equal(await store.count({ project: 'p', namespace: 'n' }), 20_001);
+      });
+
+      it('exports what it imports, timestamps and TTL namespaces included', async () => {
+        const entries = [entry(at('p', 'n', 'a'), '1'), { ...entry(at('p', 'cache', 'b', 'ctx'), '2', 4_102_444_800), createdAt: 5, updatedAt: 6 }];
+        const ttl = [{ project: 'p', namespace: 'cache', defaultTtl: 30, createdAt: 7 }];
+        await store.importEntries(entries, ttl, { preserveTimestamps: true });
+        const exported = await open().exportEntries({});
+        assert.deepEqual(exported.entries, [entries[1], entries[0]]);
+        assert.deepEqual(exported.ttlNamespaces, ttl);
+      });
+    });
+
+    describe('editing operations', () => {
+      it('rename moves a value in one step, keeping its creation time and expiry', async () => {
+        await store.createCache('p', 'cache', 3600);
+        await store.set(at('p', 'cache', 'old'), 'v', { ttlSeconds: 90 });
+        const before = (await store.get(at('p', 'cache', 'old')))!;
+        clock += 5000;
+        await store.rename(at('p', 'cache', 'old'), at('p', 'cache', 'new', 'ctx'));
+        assert.equal(await store.get(at('p', 'cache', 'old')), undefined);
+        const after = (await open().get(at('p', 'cache', 'new', 'ctx')))!;
+        assert.deepEqual([after.value, after.createdAt, after.expiresAt], ['v', before.createdAt, before.expiresAt]);
+      });
+
+      it('rename refuses an occupied target, a changed or missing source; nothing changes', async () => {
+        await store.set(at('p', 'n', 'a'), 'A');
+        await store.set(at('p', 'n', 'b'), 'B');
+        await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'b')), (error) => isProntoError(error, 'conflict'));
+        await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'c'), { expected: { value: 'stale' } }), (error) => isProntoError(error, 'conflict'));
+        await assert.rejects(store.rename(at('p', 'n', 'zz'), at('p', 'n', 'c')), (error) => isProntoError(error, 'not-found'));
+        assert.deepEqual((await store.list({ project: 'p', namespace: 'n' })).map((e) => `${e.key}=${e.value}`), ['a=A', 'b=B']);
+      });
+
+      it('deleteScope removes a namespace or a project with its TTL settings and counts what went', async () => {
+        await store.createCache('p', 'cache', 60);
+        await store.set(at('p', 'cache', 'c1'), '1');
+        for (const key of ['a', 'b', 'c']) await store.set(at('p', 'n', key), key);
+        await store.set(at('q', 'n', 'keep'), 'kept');
+        assert.equal(await store.deleteScope({ project: 'p', namespace: 'n' }), 3);
+        assert.deepEqual(await store.namespaces('p'), ['cache']);
+        assert.equal(await store.deleteScope({ project: 'p' }), 1);
+        assert.deepEqual(await store.projects(), ['q']);
+        assert.deepEqual(await store.ttlNamespaces(), []);
+        assert.equal(await store.deleteScope({ project: 'nothing' }), 0);
+      });
+    });
+
+    describe('change events', () => {
+      it("reports its own commits as local and another store's as external", async () => {
+        await store.set(at('p', 'n', 'seed'), 'x');
+        const local = nextEvent(store, 'local');
+        await store.set(at('p', 'n', 'k'), 'mine');
+        await local;
+        const other = open();
+        const external = nextEvent(store, 'external');
+        await other.set(at('p', 'n', 'k'), 'theirs');
+        await external;
+        assert.equal((await store.get(at('p', 'n', 'k')))?.value, 'theirs');
+      });
+
+      it('stops reporting once the listener is disposed', async () => {
+        const events: string[] = [];
+        const subscription = store.onDidChange((event) => events.push(event.origin));
+        await store.set(at('p', 'n', 'k'), '1');
+        subscription.dispose();
+        await store.set(at('p', 'n', 'k'), '2');
+        // The second commit has resolved, and local events are emitted before a commit resolves.
+        assert.deepEqual(events, ['local']);
+      });
+    });
+  });
+}
