@@ -275,7 +275,8 @@ export class CursorRegistry {
   /** The user's own selection: a cursor name or (as the Rust CLI writes it) a database name. */
   selection(user: string): string | undefined {
     try {
-      const text = fs.readFileSync(this.selectionFile(user), 'utf8').trim();
+      // Not a regular file (a FIFO would block): read as no selection, like a missing one.
+      const text = readRegularFileSync(this.selectionFile(user), 'selection file').toString('utf8').trim();
       return text.length > 0 ? text : undefined;
     } catch {
       return undefined;

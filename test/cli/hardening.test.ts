@@ -312,6 +312,13 @@ describe('issue 6', () => {
       assert.deepEqual(lines(await box.ok(['scan', 'p.n'])), ['plain=v', 'two\\u000alines=x']);
     });
 
+    it('a FIFO where the selection file belongs does not hang a command', async () => {
+      fs.mkdirSync(box.cursorCacheDir, { recursive: true });
+      execFileSync('mkfifo', [path.join(box.cursorCacheDir, 'cursor')]);
+      const result = await box.run(['set', 'k', 'v'], { ...SPAWN, timeoutMs: 10_000 });
+      assert.equal(result.code, 0, `expected exit 0, got ${result.code} ${result.signal ?? ''}: ${result.stderr}`);
+    });
+
     it('db create on a read-only file system says so', async function () {
       const unmount = mountTmpfs(this, box.xdgData, 'ro,size=64k');
       try {
