@@ -165,9 +165,9 @@ describe('SqlJsFileStore', () => {
       await mine.set(at('p', 'n', 'a'), '1');
       await theirs.set(at('p', 'n', 'b'), '2');
       // Pretend the file system reported the same inode, size and times for their version.
-      const internals = mine as unknown as { loadedFrom: unknown };
+      const internals = mine as unknown as { version: { identity: unknown } };
       const stat = fs.statSync(file);
-      internals.loadedFrom = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+      internals.version.identity = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
       await mine.set(at('p', 'n', 'c'), '3');
       assert.deepEqual(rowsOnDisk().map((row) => row[2]), ['a', 'b', 'c']);
       const header = fs.readFileSync(file).subarray(0, 100);

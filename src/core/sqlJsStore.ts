@@ -1,0 +1,677 @@
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { ProntoError, throwIfCancelled } from './errors';
+import { inspectSchema, SCHEMA_SQL } from './schema';
+import { ChangedDuringCommit, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
+import type { ChangeEvent, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions } from './store';
+import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
+
+export interface SqlJsStoreOptions {
+  /** Milliseconds since the epoch; injectable so TTL tests need not sleep. */
+  now?: () => number;
+}
+
+interface WriteJob {
+  run(db: Database, now: number): unknown | Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
+/**
+ * Values are read as their bytes and decoded here: sql.js decodes TEXT with a TextDecoder that
+ * drops a leading BOM, and a value must come back exactly as it was stored.
+ */
+const ENTRY_SELECT = 'project, namespace, key, context, CAST(value AS BLOB), created_at, updated_at, expires_at';
+const SAME_ADDRESS = 'project = ? AND namespace = ? AND key = ? AND context IS ?';
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+/**
+ * Files the Rust CLI wrote may hold several rows for one address (spec §4.5): only the newest
+ * counts, everywhere. An index probe per row keeps listings streaming in key order for paging.
+ */
+const NEWEST_OF_ADDRESS = `NOT EXISTS (SELECT 1 FROM kv AS newer WHERE newer.project = kv.project AND newer.namespace = kv.namespace
+  AND newer.key = kv.key AND newer.context IS kv.context
+  AND (newer.updated_at > kv.updated_at OR (newer.updated_at = kv.updated_at AND newer.rowid > kv.rowid)))`;
+/**
+ * The smallest string greater than every string starting with `prefix`, in SQLite's BINARY (UTF-8
+ * byte, i.e. code point) order; lets a prefix scan use the primary-key index and stop at its end.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const codePoints = Array.from(prefix);
+  while (codePoints.length > 0) {
+    let next = codePoints.pop()!.codePointAt(0)! + 1;
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return codePoints.join('') + String.fromCodePoint(next);
+  }
+  return undefined;
+}
+
+/** A value read as `CAST(value AS BLOB)`, decoded without dropping a BOM. */
+function valueText(cell: SqlValue): string {
+  if (cell instanceof Uint8Array) return Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength).toString('utf8');
+  return cell === null ? '' : String(cell);
+}
+
+function rowToEntry(row: SqlValue[]): Entry {
+  return {
+    project: row[0] as string,
+    namespace: row[1] as string,
+    key: row[2] as string,
+    context: row[3] as string | null,
+    value: valueText(row[4]!),
+    createdAt: row[5] as number,
+    updatedAt: row[6] as number,
+    expiresAt: row[7] as number | null,
+  };
+}
+
+function wrapSqliteError(file: string, error: unknown): ProntoError {
+  if (error instanceof ProntoError) return error;
+  const message = (error as Error).message ?? String(error);
+  if (/malformed|not a database|corrupt/i.test(message)) {
+    return new ProntoError('not-sqlite', `${file} is corrupt (${message}); it was left untouched`);
+  }
+  return new ProntoError('io', `${file}: ${message}`);
+}
+
+/**
+ * A ProntoDB database operated on in memory by sql.js: the SQL, and group commit. Where the bytes
+ * live, how they are locked, replaced and watched is the backing's (sqliteFileBacking.ts).
+ *
+ * Reads ask the backing whether the file still holds the loaded version (one stat) and reload only
+ * when another process replaced it. Writes are queued and committed in groups: under the backing's
+ * lock, reload if stale, apply the whole group in one transaction, then have the backing replace
+ * the file. A promise resolves only once its write is on disk; if anything fails, the in-memory
+ * copy is dropped so nothing unwritten leaks.
+ */
+export class SqlJsStore implements KvStore {
+  private db: Database | undefined;
+  /** The version of the file the in-memory copy came from. */
+  private version: FileVersion | undefined;
+  /** A schema was created in memory but not written yet. */
+  private schemaUnwritten = false;
+  private integrityChecked = false;
+  /** The loaded copy had a native transaction's journal rolled back in memory. */
+  private rolledBackJournal = false;
+  private readonly statements = new Map<string, Statement>();
+  private queue: WriteJob[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private watching: Disposable | undefined;
+  private closed = false;
+  private readonly now: () => number;
+  /** Number of times the file was replaced by this store: group commit keeps it low. */
+  fileWrites = 0;
+
+  constructor(
+    private readonly backing: SqliteFileBacking,
+    private readonly sql: SqlJsStatic,
+    options: SqlJsStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get location(): string {
+    return this.backing.location;
+  }
+
+  /** Seconds, as stored in the file. */
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** Non-empty when a native SQLite process left changes in `<file>-wal` that this copy cannot see. */
+  get staleReadWarning(): string | undefined {
+    this.ensureCurrent();
+    return this.backing.staleReadWarning({ rolledBackJournal: this.rolledBackJournal });
+  }
+
+  // ---- loading ---------------------------------------------------------------------------------
+
+  private ensureCurrent(): Database {
+    if (this.closed) throw new ProntoError('io', `Database ${this.location} is closed`);
+    if (!this.db || !this.backing.isCurrent(this.version)) {
+      const replaced = this.db !== undefined;
+      this.load();
+      // A read can notice another process's write before the directory watcher does; say so once here,
+      // or listeners that compare identities later would see nothing new and never refresh.
+      if (replaced) queueMicrotask(() => this.emit({ origin: 'external' }));
+    }
+    return this.db!;
+  }
+
+  private load(): void {
+    this.discard();
+    const { bytes, version, rolledBackJournal } = this.backing.read();
+    this.rolledBackJournal = rolledBackJournal;
+    const db = new this.sql.Database(bytes);
+    try {
+      db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;');
+      const { needsCreate } = inspectSchema(db, this.location);
+      if (needsCreate) db.exec(SCHEMA_SQL);
+      this.schemaUnwritten = needsCreate;
+    } catch (error) {
+      db.close();
+      throw wrapSqliteError(this.location, error);
+    }
+    this.db = db;
+    this.version = version;
+    this.integrityChecked = !bytes;
+  }
+
+  private discard(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
+    this.db?.close();
+    this.db = undefined;
+    this.version = undefined;
+  }
+
+  private statement(db: Database, sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private rows(db: Database, sql: string, params: SqlValue[]): SqlValue[][] {
+    const statement = this.statement(db, sql);
+    try {
+      statement.bind(params);
+      const rows: SqlValue[][] = [];
+      while (statement.step()) rows.push(statement.get());
+      return rows;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  private run(db: Database, sql: string, params: SqlValue[]): void {
+    const statement = this.statement(db, sql);
+    try {
+      statement.run(params);
+    } finally {
+      statement.reset();
+    }
+  }
+
+  private read<T>(query: (db: Database, now: number) => T): Promise<T> {
+    try {
+      const db = this.ensureCurrent();
+      return Promise.resolve(query(db, this.nowSeconds()));
+    } catch (error) {
+      return Promise.reject(wrapSqliteError(this.location, error));
+    }
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------
+
+  get(address: Address): Promise<Entry | undefined> {
+    return this.read((db, now) => {
+      // Files written by the Rust CLI may hold duplicate context-less rows (spec §4.5): newest wins.
+      // Picked here rather than with ORDER BY, which costs sql.js a sort per lookup (4x the query).
+      const rows = this.rows(db, `SELECT ${ENTRY_SELECT}, rowid FROM kv WHERE ${SAME_ADDRESS}`, [
+        address.project,
+        address.namespace,
+        address.key,
+        address.context,
+      ]);
+      let newest = rows[0];
+      for (const row of rows) {
+        if ((row[6] as number) > (newest![6] as number) || ((row[6] as number) === (newest![6] as number) && (row[8] as number) > (newest![8] as number))) newest = row;
+      }
+      if (!newest) return undefined;
+      const entry = rowToEntry(newest);
+      return entry.expiresAt !== null && entry.expiresAt <= now ? undefined : entry;
+    });
+  }
+
+  private listWhere(query: Omit<ListQuery, 'limit'>, now: number): { where: string; params: SqlValue[] } {
+    const clauses = ['project = ?', 'namespace = ?', LIVE, NEWEST_OF_ADDRESS];
+    const params: SqlValue[] = [query.project, query.namespace, now];
+    if (query.keyPrefix) {
+      clauses.push('key >= ?');
+      params.push(query.keyPrefix);
+      const upper = prefixUpperBound(query.keyPrefix);
+      if (upper !== undefined) {
+        clauses.push('key < ?');
+        params.push(upper);
+      }
+    }
+    if (query.after) {
+      // The plain bound lets SQLite seek in the primary-key index; the OR alone would scan from the start.
+      clauses.push('key >= ?');
+      params.push(query.after.key);
+      if (query.after.context === null) {
+        clauses.push('(key > ? OR (key = ? AND context IS NOT NULL))');
+        params.push(query.after.key, query.after.key);
+      } else {
+        clauses.push('(key > ? OR (key = ? AND context > ?))');
+        params.push(query.after.key, query.after.key, query.after.context);
+      }
+    }
+    return { where: clauses.join(' AND '), params };
+  }
+
+  list(query: ListQuery): Promise<Entry[]> {
+    return this.read((db, now) => {
+      const { where, params } = this.listWhere(query, now);
+      const limit = query.limit ?? -1;
+      return this.rows(db, `SELECT ${ENTRY_SELECT} FROM kv WHERE ${where} ORDER BY key, context LIMIT ?`, [...params, limit]).map(rowToEntry);
+    });
+  }
+
+  count(query: Omit<ListQuery, 'limit'>, options: { limit?: number } = {}): Promise<number> {
+    return this.read((db, now) => {
+      const { where, params } = this.listWhere(query, now);
+      const [row] =
+        options.limit === undefined
+          ? this.rows(db, `SELECT count(*) FROM kv WHERE ${where}`, params)
+          : this.rows(db, `SELECT count(*) FROM (SELECT 1 FROM kv WHERE ${where} LIMIT ?)`, [...params, options.limit]);
+      return row![0] as number;
+    });
+  }
+
+  /**
+   * Distinct projects by hopping along the primary-key index (one probe per project), so a
+   * database of a million keys lists its projects as fast as one of a hundred; each candidate then
+   * needs one live row. TTL namespaces count even while empty.
+   */
+  projects(): Promise<string[]> {
+    return this.read((db, now) =>
+      this.rows(
+        db,
+        `WITH RECURSIVE hop(project) AS (
+           SELECT min(project) FROM kv
+           UNION ALL SELECT (SELECT min(project) FROM kv WHERE project > hop.project) FROM hop WHERE hop.project IS NOT NULL)
+         SELECT project FROM hop WHERE project IS NOT NULL
+           AND EXISTS (SELECT 1 FROM kv WHERE kv.project = hop.project AND ${LIVE})
+         UNION SELECT project FROM sys_namespaces WHERE is_ttl = 1 ORDER BY 1`,
+        [now],
+      ).map((row) => row[0] as string),
+    );
+  }
+
+  namespaces(project: string): Promise<string[]> {
+    return this.read((db, now) =>
+      this.rows(
+        db,
+        `WITH RECURSIVE hop(namespace) AS (
+           SELECT min(namespace) FROM kv WHERE project = ?1
+           UNION ALL SELECT (SELECT min(namespace) FROM kv WHERE project = ?1 AND namespace > hop.namespace) FROM hop WHERE hop.namespace IS NOT NULL)
+         SELECT namespace FROM hop WHERE namespace IS NOT NULL
+           AND EXISTS (SELECT 1 FROM kv WHERE kv.project = ?1 AND kv.namespace = hop.namespace AND (expires_at IS NULL OR expires_at > ?2))
+         UNION SELECT namespace FROM sys_namespaces WHERE project = ?1 AND is_ttl = 1 ORDER BY 1`,
+        [project, now],
+      ).map((row) => row[0] as string),
+    );
+  }
+
+  ttlNamespaces(): Promise<TtlNamespace[]> {
+    return this.read((db) => this.readTtlNamespaces(db));
+  }
+
+  private readTtlNamespaces(db: Database): TtlNamespace[] {
+    return this.rows(db, 'SELECT project, namespace, default_ttl, created_at FROM sys_namespaces WHERE is_ttl = 1 ORDER BY project, namespace', []).map(
+      (row) => ({ project: row[0] as string, namespace: row[1] as string, defaultTtl: row[2] as number, createdAt: row[3] as number }),
+    );
+  }
+
+  async exportEntries(scope: { project?: string; namespace?: string }, options: LongOperationOptions = {}): Promise<{ entries: Entry[]; ttlNamespaces: TtlNamespace[] }> {
+    throwIfCancelled(options.signal);
+    return this.read((db, now) => {
+      const clauses = [LIVE, NEWEST_OF_ADDRESS];
+      const params: SqlValue[] = [now];
+      if (scope.project !== undefined) {
+        clauses.push('project = ?');
+        params.push(scope.project);
+      }
+      if (scope.namespace !== undefined) {
+        clauses.push('namespace = ?');
+        params.push(scope.namespace);
+      }
+      const where = clauses.join(' AND ');
+      const entries = this.rows(db, `SELECT ${ENTRY_SELECT} FROM kv WHERE ${where} ORDER BY project, namespace, key, context`, params).map(rowToEntry);
+      options.onProgress?.(1, `Read ${entries.length} entries`);
+      const ttlNamespaces = this.readTtlNamespaces(db).filter(
+        (ns) => (scope.project === undefined || ns.project === scope.project) && (scope.namespace === undefined || ns.namespace === scope.namespace),
+      );
+      return { entries, ttlNamespaces };
+    });
+  }
+
+  // ---- writes ----------------------------------------------------------------------------------
+
+  /** Queues a write; it joins the next group commit and resolves once that commit is on disk. */
+  private write<T>(run: (db: Database, now: number) => T | Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ProntoError('io', `Database ${this.location} is closed`));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushing) {
+        // Let every write issued in this turn of the event loop join the same commit.
+        this.flushing = new Promise<void>((done) => setImmediate(done)).then(() => this.drainQueue());
+      }
+    });
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      await this.commit(batch);
+    }
+    this.flushing = undefined;
+  }
+
+  private async commit(batch: WriteJob[]): Promise<void> {
+    let write: FileWrite | undefined;
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let changed = false;
+    try {
+      write = await this.backing.beginWrite();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          ({ outcomes, changed } = await this.applyBatch(batch, write));
+          break;
+        } catch (error) {
+          // A native process wrote the file in place while the group was being applied: start over
+          // from what it wrote rather than replace it with a copy that lacks its change.
+          if (!(error instanceof ChangedDuringCommit) || attempt >= 5) throw error instanceof ChangedDuringCommit ? new ProntoError('conflict', `${this.location} kept changing during the write (another program writes it in place); nothing was written`) : error;
+          this.discard();
+        }
+      }
+    } catch (error) {
+      // The in-memory copy may now differ from the file: drop it so the next call rereads the file.
+      this.discard();
+      const failure = wrapSqliteError(this.location, error);
+      for (const job of batch) job.reject(failure);
+      await write?.release();
+      return;
+    }
+    await write.release();
+    batch.forEach((job, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
+    if (changed) this.emit({ origin: 'local' });
+  }
+
+  /** Applies the group in one transaction over the current file and, if anything changed, persists it. */
+  private async applyBatch(
+    batch: WriteJob[],
+    write: FileWrite,
+  ): Promise<{ outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>; changed: boolean }> {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let changed = false;
+    {
+      let db = this.ensureCurrent();
+      if (write.changedSince(this.version!)) {
+        this.load();
+        db = this.db!;
+      }
+      write.refuseNativeActivity();
+      if (!this.integrityChecked) this.checkIntegrity(db);
+      const now = this.nowSeconds();
+      // total_changes() also counts rows a rolled-back job touched, so count only what was kept.
+      let keptChanges = 0;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const job of batch) {
+          const before = this.totalChanges(db);
+          db.exec('SAVEPOINT job');
+          try {
+            outcomes.push({ ok: true, value: await job.run(db, now) });
+            db.exec('RELEASE job');
+            keptChanges += this.totalChanges(db) - before;
+          } catch (error) {
+            db.exec('ROLLBACK TO job; RELEASE job');
+            outcomes.push({ ok: false, error: wrapSqliteError(this.location, error) });
+          }
+        }
+        if (keptChanges > 0) {
+          // Expired rows are dead weight in every later write of the whole file.
+          this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+        }
+        db.exec('COMMIT');
+      } catch (error) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // the transaction may already be gone; the copy is discarded below anyway
+        }
+        throw error;
+      }
+      // A new file is written once something succeeded in it, even if that changed no row (initialize).
+      changed = keptChanges > 0 || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
+      if (changed) {
+        this.version = await write.replace(db.export(), this.version!);
+        this.fileWrites++;
+        this.schemaUnwritten = false;
+      }
+    }
+    return { outcomes, changed };
+  }
+
+  private totalChanges(db: Database): number {
+    return this.rows(db, 'SELECT total_changes()', [])[0]![0] as number;
+  }
+
+  private checkIntegrity(db: Database): void {
+    const result = this.rows(db, 'PRAGMA quick_check', []).map((row) => String(row[0]));
+    if (result.length !== 1 || result[0] !== 'ok') {
+      throw new ProntoError('not-sqlite', `${this.location} is corrupt (${result.slice(0, 3).join('; ')}); it was left untouched`);
+    }
+    this.integrityChecked = true;
+  }
+
+  initialize(): Promise<void> {
+    // An empty commit still writes the file when its schema exists only in memory.
+    return this.write(() => undefined);
+  }
+
+  set(address: Address, value: string, options: SetOptions = {}): Promise<void> {
+    if (typeof value !== 'string') return Promise.reject(new ProntoError('usage', 'A value must be text'));
+    const ttl = options.ttlSeconds;
+    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl < 0)) {
+      return Promise.reject(new ProntoError('usage', `TTL '${ttl}' must be a whole number of seconds, 0 or more`));
+    }
+    return this.write((db, now) => {
+      const params = [address.project, address.namespace, address.key, address.context];
+      const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, params);
+      const live = current && (current[2] === null || (current[2] as number) > now) ? current : undefined;
+      if (options.expected && options.expected.value !== (live ? valueText(live[1]!) : undefined)) {
+        throw new ProntoError('conflict', `The value at ${address.project}.${address.namespace}.${address.key} changed since it was read`);
+      }
+      const [ttlRow] = this.rows(db, 'SELECT default_ttl FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [
+        address.project,
+        address.namespace,
+      ]);
+      if (ttl !== undefined && !ttlRow) {
+        throw new ProntoError('usage', `TTL not allowed: namespace '${address.project}.${address.namespace}' is not TTL-enabled (create it with create-cache)`);
+      }
+      const effectiveTtl = ttl ?? (ttlRow ? (ttlRow[0] as number) : undefined);
+      const keptExpiry = options.keepExpiry && ttl === undefined && live ? { expiresAt: live[2] as number | null } : undefined;
+      const expiresAt = keptExpiry ? keptExpiry.expiresAt : effectiveTtl === undefined ? null : now + effectiveTtl;
+      const createdAt = live ? (live[0] as number) : now;
+      // Delete-then-insert: INSERT OR REPLACE never replaces a NULL-context row (spec §4.5).
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
+      this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...params, value, createdAt, now, expiresAt]);
+    });
+  }
+
+  delete(address: Address): Promise<boolean> {
+    return this.write((db, now) => {
+      const params = [address.project, address.namespace, address.key, address.context];
+      const [live] = this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...params, now]);
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
+      return live !== undefined;
+    });
+  }
+
+  rename(from: Address, to: Address, options: RenameOptions = {}): Promise<void> {
+    const describe = (address: Address): string =>
+      `${address.project}.${address.namespace}.${address.key}${address.context === null ? '' : `__${address.context}`}`;
+    return this.write((db, now) => {
+      const fromParams = [from.project, from.namespace, from.key, from.context];
+      const toParams = [to.project, to.namespace, to.key, to.context];
+      if (fromParams.every((part, index) => part === toParams[index])) throw new ProntoError('usage', `${describe(from)} is already at that address`);
+      const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, [...fromParams, now]);
+      if (!current) throw new ProntoError('not-found', `Nothing is stored at ${describe(from)}`);
+      const value = valueText(current[1]!);
+      if (options.expected && options.expected.value !== value) throw new ProntoError('conflict', `The value at ${describe(from)} changed since it was read`);
+      if (this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...toParams, now]).length > 0) {
+        throw new ProntoError('conflict', `${describe(to)} already holds a value`);
+      }
+      const expiresAt = current[2] as number | null;
+      if (expiresAt !== null && (to.project !== from.project || to.namespace !== from.namespace)) {
+        const [ttlRow] = this.rows(db, 'SELECT 1 FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [to.project, to.namespace]);
+        if (!ttlRow) throw new ProntoError('usage', `${describe(from)} expires, and '${to.project}.${to.namespace}' is not a TTL namespace: it could not keep its expiry there`);
+      }
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, toParams);
+      this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...toParams, value, current[0] as number, now, expiresAt]);
+      this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, fromParams);
+    });
+  }
+
+  deleteScope(scope: Scope): Promise<number> {
+    return this.write((db, now) => {
+      const where = scope.namespace === undefined ? 'project = ?' : 'project = ? AND namespace = ?';
+      const params = scope.namespace === undefined ? [scope.project] : [scope.project, scope.namespace];
+      const [live] = this.rows(db, `SELECT count(*) FROM kv WHERE ${where} AND ${LIVE} AND ${NEWEST_OF_ADDRESS}`, [...params, now]);
+      this.run(db, `DELETE FROM kv WHERE ${where}`, params);
+      this.run(db, `DELETE FROM sys_namespaces WHERE ${where}`, params);
+      return live![0] as number;
+    });
+  }
+
+  createCache(project: string, namespace: string, defaultTtlSeconds: number): Promise<void> {
+    if (!Number.isSafeInteger(defaultTtlSeconds) || defaultTtlSeconds <= 0) {
+      return Promise.reject(new ProntoError('usage', `Timeout must be a whole number of seconds greater than 0, got '${defaultTtlSeconds}'`));
+    }
+    return this.write((db, now) => {
+      this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
+        project,
+        namespace,
+        defaultTtlSeconds,
+        now,
+      ]);
+    });
+  }
+
+  removeCache(project: string, namespace: string): Promise<boolean> {
+    return this.write((db) => {
+      this.run(db, 'DELETE FROM sys_namespaces WHERE project = ? AND namespace = ?', [project, namespace]);
+      return db.getRowsModified() > 0;
+    });
+  }
+
+  purgeExpired(): Promise<number> {
+    return this.write((db, now) => {
+      this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+      return db.getRowsModified();
+    });
+  }
+
+  importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options: ImportOptions = {}): Promise<number> {
+    throwIfCancelled(options.signal);
+    return this.write(async (db, now) => {
+      for (const ns of ttlNamespaces) {
+        this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
+          ns.project,
+          ns.namespace,
+          ns.defaultTtl,
+          options.preserveTimestamps ? ns.createdAt : now,
+        ]);
+      }
+      const remove = this.statement(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`);
+      const insert = this.statement(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      // Namespaces with no rows yet skip the per-row delete: INSERT OR REPLACE settles repeated
+      // addresses with a context, and one statement per namespace afterwards keeps the last of
+      // repeated context-less ones (which a primary key with NULL cannot catch, spec §4.5).
+      const replace = this.statement(db, `INSERT OR REPLACE INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+      const emptiness = new Map<string, boolean>();
+      let current: { project: string; namespace: string; empty: boolean } | undefined;
+      const isEmptyNamespace = (project: string, namespace: string): boolean => {
+        if (current?.project === project && current.namespace === namespace) return current.empty;
+        const key = `${project}\u0000${namespace}`;
+        let empty = emptiness.get(key);
+        if (empty === undefined) {
+          empty = this.rows(db, 'SELECT 1 FROM kv WHERE project = ? AND namespace = ? LIMIT 1', [project, namespace]).length === 0;
+          emptiness.set(key, empty);
+        }
+        current = { project, namespace, empty };
+        return empty;
+      };
+      const chunk = 5000;
+      for (let start = 0; start < entries.length; start += chunk) {
+        const end = Math.min(entries.length, start + chunk);
+        for (let index = start; index < end; index++) {
+          const entry = entries[index]!;
+          const row = options.preserveTimestamps
+            ? [entry.project, entry.namespace, entry.key, entry.context, entry.value, entry.createdAt, entry.updatedAt, entry.expiresAt]
+            : [entry.project, entry.namespace, entry.key, entry.context, entry.value, now, now, entry.expiresAt];
+          if (isEmptyNamespace(entry.project, entry.namespace)) {
+            replace.run(row);
+          } else {
+            remove.run([entry.project, entry.namespace, entry.key, entry.context]);
+            insert.run(row);
+          }
+        }
+        if (end < entries.length) {
+          options.onProgress?.(end / entries.length, `Imported ${end} of ${entries.length}`);
+          // Yield so a cancellation request can arrive; the transaction is rolled back if it does.
+          await new Promise((resolve) => setImmediate(resolve));
+          throwIfCancelled(options.signal);
+        }
+      }
+      for (const [key, empty] of emptiness) {
+        if (!empty) continue;
+        const [project, namespace] = key.split('\u0000');
+        this.run(
+          db,
+          `DELETE FROM kv WHERE project = ?1 AND namespace = ?2 AND context IS NULL AND rowid NOT IN
+             (SELECT max(rowid) FROM kv WHERE project = ?1 AND namespace = ?2 AND context IS NULL GROUP BY key)`,
+          [project, namespace],
+        );
+      }
+      options.onProgress?.(1, `Imported ${entries.length} entries`);
+      return entries.length;
+    });
+  }
+
+  // ---- change notification ---------------------------------------------------------------------
+
+  onDidChange(listener: (event: ChangeEvent) => void): Disposable {
+    this.listeners.add(listener);
+    if (!this.watching && !this.closed) this.watching = this.backing.watch(() => this.checkExternalChange());
+    return {
+      dispose: () => {
+        this.listeners.delete(listener);
+        if (this.listeners.size === 0) this.stopWatching();
+      },
+    };
+  }
+
+  private emit(event: ChangeEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private checkExternalChange(): void {
+    if (this.closed || this.flushing) return;
+    if (!this.backing.isCurrent(this.version)) this.emit({ origin: 'external' });
+  }
+
+  private stopWatching(): void {
+    this.watching?.dispose();
+    this.watching = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    this.closed = true;
+    this.stopWatching();
+    this.listeners.clear();
+    this.discard();
+  }
+}
