@@ -18,6 +18,12 @@ const WAL_HEADER_BYTES = 32;
 export interface FileId {
   dev: number;
   ino: number;
+  /**
+   * The file was just renamed over (unlinked): only a process that still has *that* file open
+   * counts. Its inode number is free for reuse by any new file the moment nobody holds it, so a
+   * lock on the same number may belong to an unrelated file (VS Code's own SQLite state, say).
+   */
+  replaced?: boolean;
 }
 
 export interface NativeState {
@@ -55,6 +61,11 @@ function minor(dev: number): number {
 /**
  * Pids (other than ours) holding POSIX locks on any of `files`, or null where /proc/locks is not
  * available. Lines read: `1: POSIX  ADVISORY  WRITE 6432 fe:00:2146822 120 120`.
+ *
+ * A line names a device and an inode number. Where the device matches exactly the lock is on our
+ * file; otherwise (overlay and fuse file systems report other device numbers), and for a replaced
+ * file, the holder's open descriptors are checked (/proc/PID/fd) for the very file. A holder whose
+ * descriptors cannot be read is counted: an unnecessary refusal is safer than a lost update.
  */
 export function posixLockHolders(files: FileId[]): number[] | null {
   let text: string;
@@ -64,22 +75,47 @@ export function posixLockHolders(files: FileId[]): number[] | null {
     return null;
   }
   if (files.length === 0) return [];
-  const wanted = new Set(files.map((file) => `${major(file.dev).toString(16).padStart(2, '0')}:${minor(file.dev).toString(16).padStart(2, '0')}:${file.ino}`));
-  const inodes = new Set(files.map((file) => String(file.ino)));
+  const deviceId = (file: FileId): string => `${major(file.dev).toString(16).padStart(2, '0')}:${minor(file.dev).toString(16).padStart(2, '0')}:${file.ino}`;
+  const exact = new Map(files.map((file) => [deviceId(file), file]));
+  const byInode = new Map<string, FileId[]>();
+  for (const file of files) byInode.set(String(file.ino), [...(byInode.get(String(file.ino)) ?? []), file]);
   const holders = new Set<number>();
   for (const line of text.split('\n')) {
     // "->" lines are waiters blocked on a lock; the process is just as much a native user.
     const fields = line.replace('->', '').trim().split(/\s+/);
     if (fields.length < 6 || (fields[1] !== 'POSIX' && fields[1] !== 'OFDLCK' && fields[1] !== 'FLOCK')) continue;
     const pid = Number(fields[4]);
-    const id = fields[5]!;
-    const ino = id.slice(id.lastIndexOf(':') + 1);
-    // Device numbers of overlay and fuse file systems can differ from what stat reports; an inode
-    // match alone errs on the side of seeing a native process.
-    if (!wanted.has(id.toLowerCase()) && !inodes.has(ino)) continue;
-    if (pid !== process.pid) holders.add(pid);
+    if (pid === process.pid || holders.has(pid)) continue;
+    const id = fields[5]!.toLowerCase();
+    const exactFile = exact.get(id);
+    if (exactFile && !exactFile.replaced) {
+      holders.add(pid);
+      continue;
+    }
+    const candidates = exactFile ? [exactFile] : (byInode.get(id.slice(id.lastIndexOf(':') + 1)) ?? []);
+    if (candidates.length > 0 && holdsOpen(pid, candidates) !== false) holders.add(pid);
   }
   return [...holders];
+}
+
+/** Whether `pid` has one of `files` open (a replaced one only as the unlinked file); undefined when it cannot be told. */
+function holdsOpen(pid: number, files: FileId[]): boolean | undefined {
+  let descriptors: string[];
+  try {
+    descriptors = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const descriptor of descriptors) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(`/proc/${pid}/fd/${descriptor}`);
+    } catch {
+      continue;
+    }
+    if (files.some((file) => stat.dev === file.dev && stat.ino === file.ino && (!file.replaced || stat.nlink === 0))) return true;
+  }
+  return false;
 }
 
 function hasJournalHeader(journal: string): boolean {

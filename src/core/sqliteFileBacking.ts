@@ -260,7 +260,7 @@ export class SqliteFileBacking {
         if (!sameIdentity(current && identityOf(current), base.identity) || (current && this.changeCounterOnDisk() !== base.changeCounter)) {
           throw new ChangedDuringCommit();
         }
-        if (current) replaced = { dev: current.dev, ino: current.ino };
+        if (current) replaced = { dev: current.dev, ino: current.ino, replaced: true };
       },
       afterRename: () => {
         try {

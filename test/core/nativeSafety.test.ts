@@ -12,7 +12,7 @@ import type { SqlJsStatic } from 'sql.js';
 import { isProntoError } from '../../src/core/errors';
 import { SqlJsFileStore } from '../../src/core/fileStore';
 import { holderState, lockFile, lockPathFor } from '../../src/core/lock';
-import { rollBackJournal } from '../../src/core/nativeSqlite';
+import { posixLockHolders, rollBackJournal } from '../../src/core/nativeSqlite';
 import { SCHEMA_SQL } from '../../src/core/schema';
 import { loadSqlJs } from '../../src/core/sqljs';
 import type { Address } from '../../src/core/types';
@@ -330,6 +330,25 @@ describe('item 3: native SQLite beside us, up to the instant of the rename', () 
     }
     assert.ok(session, 'the rename ran');
     assert.deepEqual(keysOnDisk(file), ['base', 'ours'], 'the write itself is on disk, as the message says');
+  });
+});
+
+describe('item 3: whose lock it is, when inode numbers are reused', () => {
+  it('after a rename, a lock on a live file that got the replaced inode number is not ours; a process still holding the replaced file is', async function () {
+    if (!CAN_SEE_POSIX_LOCKS) this.skip();
+    // The old inode of a file we replace is free for any new file the moment nobody holds it:
+    // VS Code's own SQLite state, say. A live, locked file stands in for such a recycled number.
+    const other = box.path('someone-elses.db');
+    sqlite3(other, 'CREATE TABLE t(x);');
+    const session = native(other);
+    await session.exec('BEGIN;\nSELECT count(*) FROM t;');
+    await waitFor(() => holdsPosixLock(session.pid, other), 'sqlite3 to lock its file');
+    const { dev, ino } = fs.statSync(other);
+    assert.deepEqual(posixLockHolders([{ dev, ino }]), [session.pid], 'a lock on a file we are about to replace counts');
+    assert.deepEqual(posixLockHolders([{ dev, ino, replaced: true }]), [], 'a live file with that inode number is someone else\'s');
+    // Once that file is unlinked while the process still holds it, it is what a replaced file looks like.
+    fs.rmSync(other);
+    assert.deepEqual(posixLockHolders([{ dev, ino, replaced: true }]), [session.pid]);
   });
 });
 
