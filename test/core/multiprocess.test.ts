@@ -301,11 +301,16 @@ describe('multi-process: two long-lived instances', () => {
     while (!b.events.includes('external') && Date.now() < deadline) await sleep(20);
     assert.ok(b.events.includes('external'), `B saw events ${JSON.stringify(b.events)}`);
     assert.equal(await b.get('watched.k'), 'v1');
-    // Its own writes are reported as local, not external.
+    // Its own writes are reported as local, not external. The negative check waits for a positive
+    // marker instead of a fixed sleep: A's next write, which B must report as external, comes after
+    // B's own write's file event; by then a wrong 'external' for B's own write would have arrived.
     b.events.length = 0;
     await b.set('watched.k', 'v2');
-    await sleep(300);
-    assert.ok(b.events.includes('local'), `B saw events ${JSON.stringify(b.events)}`);
-    assert.ok(!b.events.includes('external'), `B's own write was reported as external: ${JSON.stringify(b.events)}`);
+    assert.deepEqual(b.events, ['local'], 'a local event is emitted before the write resolves');
+    await a.set('watched.marker', 'after');
+    const markerDeadline = Date.now() + 5000;
+    while (!b.events.includes('external') && Date.now() < markerDeadline) await sleep(10);
+    assert.deepEqual(b.events, ['local', 'external'], `B's own write must not be reported as external: ${JSON.stringify(b.events)}`);
+    assert.equal(await b.get('watched.marker'), 'after');
   });
 });
