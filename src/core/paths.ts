@@ -1,7 +1,9 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fsError, ProntoError, usageError } from './errors';
+import { usageError } from './errors';
+
+// Kept here for callers that import them from paths; they live with the other fs helpers.
+export { makeDirectorySync, readRegularFileSync } from './fsUtil';
 
 /**
  * Where the Rust CLI keeps things (spec §5.1–5.2). Everything that touches the file system takes a
@@ -66,46 +68,4 @@ export function databaseDirectory(layout: Layout, name: string): string {
 export function databaseFile(layout: Layout, name: string): string {
   if (name === DEFAULT_DATABASE && layout.mainDatabaseOverride) return layout.mainDatabaseOverride;
   return path.join(databaseDirectory(layout, name), `pronto.${name}.prdb`);
-}
-
-/**
- * Reads a whole file the user pointed at, refusing anything but a regular file before reading: a
- * FIFO would block forever, a device never ends. Failures are ProntoErrors that say `what` it was.
- */
-export function readRegularFileSync(file: string, what: string): Buffer {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
-    if (!fs.fstatSync(fd).isFile()) throw new ProntoError('usage', `${what} ${file} is not a regular file`);
-    return fs.readFileSync(fd);
-  } catch (error) {
-    throw fsError(error, `Cannot read ${what} ${file}`);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-/**
- * `mkdir -p` whose failure names the real cause: Node's recursive mkdir reports ENOENT when a
- * missing parent cannot be made (a read-only or full file system), so the first missing level is
- * retried alone to learn why.
- */
-export function makeDirectorySync(directory: string, action: string): void {
-  try {
-    fs.mkdirSync(directory, { recursive: true });
-    return;
-  } catch (error) {
-    let cause = error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      let missing = path.resolve(directory);
-      while (!fs.existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
-      try {
-        fs.mkdirSync(missing);
-        fs.rmdirSync(missing);
-      } catch (retried) {
-        cause = retried;
-      }
-    }
-    throw fsError(cause, `${action}: cannot create folder ${directory}`);
-  }
 }
