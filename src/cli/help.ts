@@ -1,70 +1,39 @@
-/** Help texts: `prontodb help`, `prontodb help <cmd>` and `prontodb <cmd> --help` all read these. */
+/** Help texts, rendered from the command table: `prontodb help`, `help <cmd>` and `<cmd> --help`. */
+import { type CommandSpec, formGrammar, HELP_GROUPS } from './commandTable';
+import { type OptionName, OPTIONS, optionSpec } from './options';
 
-export const COMMAND_HELP: Record<string, string> = {
-  set: `prontodb set <address> <value> [--ttl SECONDS]
-prontodb set <address> --stdin
-  Store a value. <address> is key, namespace.key or project.namespace.key, optionally
-  followed by __context. --stdin reads the value from standard input (exactly, no trimming).
-  --ttl is only allowed in TTL namespaces (see create-cache). Values starting with '-' go
-  after '--':  prontodb set k -- -5`,
-  get: `prontodb get <address>
-  Print the value followed by a newline. Exit 2, printing nothing, when the key is absent
-  or expired.`,
-  del: `prontodb del <address>
-  Delete a value. Deleting an absent key is not an error.`,
-  keys: `prontodb keys [path]
-  List live keys, one per line, sorted; contexts show as key__context. [path] is a key
-  prefix, project.namespace, or project.namespace.prefix (exact, case-sensitive). Without a
-  path: the default (or -p/-n) namespace.`,
-  scan: `prontodb scan [path]      (alias: ls)
-  Like keys, printing key=value lines.`,
-  projects: `prontodb projects
-  List projects that hold live keys or TTL namespaces.`,
-  namespaces: `prontodb namespaces <project>     (or -p <project>)
-  List the namespaces of a project.`,
-  nss: `prontodb nss
-  List every project.namespace.`,
-  'create-cache': `prontodb create-cache <project.namespace> <seconds>
-  Make a namespace a TTL cache: values written there expire after <seconds> unless
-  set with their own --ttl.`,
-  'remove-cache': `prontodb remove-cache <project.namespace>
-  Stop a namespace being a TTL cache. Values already written keep their expiry.`,
-  purge: `prontodb purge
-  Delete expired values now. Prints how many were removed.`,
-  db: `prontodb db list
-prontodb db create <name>
-prontodb db delete <name> --force
-  Named databases live in <data>/<name>/pronto.<name>.prdb. Delete removes the database
-  directory, with the cursors filed in it, and needs --force.`,
-  cursor: `prontodb cursor set <name> <database-or-path> [--meta CTX] [-p PROJECT] [-n NAMESPACE]
-prontodb cursor list | active | clear
-prontodb cursor use <name>        (or: prontodb cursor <name>)
-prontodb cursor delete <name>
-prontodb cursor rename <old> <new>
-  Cursors are named pointers to a database, per user (--user). <database-or-path> is a
-  database name, or a file path (contains '/' or ends in .prdb/.db; resolved now).
-  --meta stores every project under CTX.<project>, isolated from other data.
-  'use' selects a cursor (or database name) for the user; later commands use it.`,
-  backup: `prontodb backup [--output DIR]
-prontodb backup --list [--output DIR]
-prontodb backup --rotate N [--output DIR]
-  Archive the selected database as DIR/prontodb_<db>_<YYYYMMDD>[_nNN].tar.gz (the Rust
-  CLI's layout). DIR defaults to $PRONTODB_BACKUP_DIR or ~/repos/zindex/cache/backup.
-  --rotate keeps the newest N archives of the database and deletes older ones.`,
-  restore: `prontodb restore <archive> [--target NAME] [--output DIR]
-  Validate the archive, keep a safety copy of the database it replaces (in DIR), then
-  replace it. --target restores under another database name.`,
-  export: `prontodb export [project | project.namespace] [--format json|csv] [--output FILE]
-  Write live entries (and TTL namespaces, in JSON) to FILE or standard output.`,
-  import: `prontodb import <file> [--format json|csv] [--preserve-timestamps]
-  Write every entry of an export in one all-or-nothing commit. Use '-' for standard input.`,
-  noop: `prontodb noop
-  Do nothing and exit 0 (checks that flags and the selected database resolve).`,
-  version: `prontodb version     (or --version, -v)`,
-  help: `prontodb help [command]`,
-};
+/** The usage lines, then the command's text indented under them. */
+export function commandHelp(spec: CommandSpec): string {
+  const usageLines = spec.forms.map((form, index) => {
+    const notes = [...(index === 0 && spec.aliases?.length ? [`alias: ${spec.aliases.join(', ')}`] : []), ...(form.note ? [form.note] : [])];
+    return `prontodb ${form.usage}${notes.map((note) => `    (${note})`).join('')}`;
+  });
+  return [...usageLines, ...spec.help.split('\n').map((line) => `  ${line}`)].join('\n');
+}
 
-export function generalHelp(version: string): string {
+/** How `prontodb help` lists a command: `scan (ls)`, `db list|create|delete`. */
+function listing(spec: CommandSpec): string {
+  const actions = [...new Set(spec.forms.map((form) => formGrammar(spec.name, form.usage).action).filter((action) => action !== undefined))];
+  const aliases = spec.aliases?.length ? ` (${spec.aliases.join(', ')})` : '';
+  return `${spec.name}${aliases}${actions.length ? ` ${actions.join('|')}` : ''}`;
+}
+
+function globalOptionLines(): string[] {
+  const lines: string[] = [];
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const { short, global } = optionSpec(name);
+    if (!global) continue;
+    const flag = `${short ? `-${short}, ` : ''}--${name}${global.value ? ` ${global.value}` : ''}`;
+    lines.push(`  ${flag.padEnd(19)} ${global.help}`);
+  }
+  return lines;
+}
+
+export function generalHelp(commands: readonly CommandSpec[], version: string): string {
+  const groups = HELP_GROUPS.map((group) => {
+    const names = commands.filter((spec) => spec.group === group).map(listing);
+    return `${`${group}:`.padEnd(11)} ${names.join(', ')}`;
+  });
   return `prontodb ${version} — key-value store for people and coding agents
 
 Usage: prontodb [options] <command> [arguments]     (options may also follow the command)
@@ -72,21 +41,12 @@ Usage: prontodb [options] <command> [arguments]     (options may also follow the
 Addresses: key | namespace.key | project.namespace.key, each with an optional __context.
   Missing parts default to -p/-n, the cursor's defaults, then 'default'.
 
-Data:       set, get, del, keys, scan (ls), projects, namespaces, nss
-TTL:        create-cache, remove-cache, purge
-Databases:  db list|create|delete, backup, restore, export, import
-Cursors:    cursor set|list|active|use|delete|rename|clear
-Other:      noop, version, help [command]
+${groups.join('\n')}
+
+'prontodb help <command>' (or 'prontodb <command> --help') describes one command.
 
 Options:
-  --database NAME     use this database for this call only
-  -c, --cursor NAME   use this cursor for this call only
-  -u, --user NAME     cursor profile (default: 'default')
-  -p, --project P     project for addresses without one
-  -n, --namespace N   namespace for addresses without one
-  --ns-delim S        segment delimiter instead of '.'
-  -q, --quiet         no status lines on standard error
-  -h, --help          help;  -v, --version: version
+${globalOptionLines().join('\n')}
   --                  end of options (for values starting with '-')
 
 Which database: --database > --cursor > .prontodb (here or above) > the user's selection

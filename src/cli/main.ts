@@ -1,41 +1,49 @@
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import { describeErrno, errnoCode, isProntoError } from '../core/errors';
+import { describeErrno, errnoCode, isProntoError, usageError } from '../core/errors';
 import { ProntoDB } from '../core/pronto';
 import { configureSqlJs } from '../core/sqljs';
-import { parseInvocation } from './args';
-import { type ExitCode, type Io, knownCommand, runCommand } from './commands';
-import { COMMAND_HELP, generalHelp } from './help';
+import { chooseForm, type CommandContext, type ExitCode, findCommand, type Io } from './commandTable';
+import { COMMANDS } from './commands/index';
+import { printHelp, printVersion } from './commands/info';
+import { generalHelp } from './help';
+import { parseInvocation } from './options';
 
 declare const PRONTODB_VERSION: string | undefined;
 const VERSION = typeof PRONTODB_VERSION === 'string' ? PRONTODB_VERSION : 'dev';
 
+/**
+ * Runs one command line. `--help` anywhere is `help <command>`, then `--version` anywhere is
+ * `version`; otherwise the command table picks the command's form, checks its options and
+ * arguments, and runs its handler. Every error is one line on stderr and exit 1.
+ */
 export async function main(argv: string[], io: Io, cwd = process.cwd()): Promise<ExitCode> {
+  let pronto: ProntoDB | undefined;
   try {
     const invocation = parseInvocation(argv);
+    const context: CommandContext = {
+      invocation,
+      io,
+      commands: COMMANDS,
+      version: VERSION,
+      get pronto() {
+        return (pronto ??= new ProntoDB({ env: io.env, cwd }));
+      },
+    };
     const { command, options } = invocation;
-    if (options.version || command === 'version') {
-      io.out(`prontodb ${VERSION}\n`);
-      return 0;
-    }
-    if (command === 'help' || command === undefined || options.help) {
-      const topic = command === 'help' ? invocation.args[0] : command;
-      if (topic !== undefined && !(topic in COMMAND_HELP)) {
-        io.err(`Error: no help for unknown command '${topic}'\n`);
-        return 1;
-      }
-      io.out(`${topic === undefined ? generalHelp(VERSION) : COMMAND_HELP[topic]}\n`);
-      return command === undefined && !options.help ? 1 : 0;
-    }
-    if (!knownCommand(command)) {
-      io.err(`Error: unknown command '${command}' (see 'prontodb help')\n`);
+    if (options.help) return printHelp(context, command);
+    if (options.version) return printVersion(context);
+    if (command === undefined) {
+      io.out(`${generalHelp(COMMANDS, VERSION)}\n`);
       return 1;
     }
-    const pronto = new ProntoDB({ env: io.env, cwd });
+    const spec = findCommand(COMMANDS, command);
+    if (!spec) throw usageError(`unknown command '${command}' (see 'prontodb help')`);
+    const { form, args } = chooseForm(spec, invocation);
     try {
-      return await runCommand(pronto, invocation, io);
+      return await form.run(context, args);
     } finally {
-      await pronto.close();
+      await pronto?.close();
     }
   } catch (error) {
     io.err(`Error: ${describeFailure(error, io.env)}\n`);
@@ -71,8 +79,7 @@ function readStdin(): Promise<Buffer> {
  * hundreds of milliseconds after the answer is printed. Bulk commands still get optimised code.
  */
 function preferFastStartup(argv: string[]): void {
-  const bulk = new Set(['import', 'export', 'backup', 'restore']);
-  if (!argv.some((arg) => bulk.has(arg))) v8.setFlagsFromString('--liftoff-only');
+  if (!argv.some((arg) => findCommand(COMMANDS, arg)?.bulk)) v8.setFlagsFromString('--liftoff-only');
 }
 
 if (require.main === module) {

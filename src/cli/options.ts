@@ -1,17 +1,27 @@
 import { parseArgs } from 'node:util';
 import { usageError } from '../core/errors';
 
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** Global options apply to every command; `prontodb help` lists them with this text. */
+  global?: { value?: string; help: string };
+}
+
 /**
- * One grammar for every command: options may stand before or after the command, `--` ends options,
- * and `-h`/`-v` only mean help/version where they are options, never as values after `--`.
+ * Every option of the CLI. Which command accepts which non-global option is read from the usage
+ * lines of the command table (src/cli/commands/), so an option no usage line names is refused.
  */
-const OPTIONS = {
-  database: { type: 'string' },
-  cursor: { type: 'string', short: 'c' },
-  user: { type: 'string', short: 'u' },
-  project: { type: 'string', short: 'p' },
-  namespace: { type: 'string', short: 'n' },
-  'ns-delim': { type: 'string' },
+export const OPTIONS = {
+  database: { type: 'string', global: { value: 'NAME', help: 'use this database for this call only' } },
+  cursor: { type: 'string', short: 'c', global: { value: 'NAME', help: 'use this cursor for this call only' } },
+  user: { type: 'string', short: 'u', global: { value: 'NAME', help: "cursor profile (default: 'default')" } },
+  project: { type: 'string', short: 'p', global: { value: 'P', help: 'project for addresses without one' } },
+  namespace: { type: 'string', short: 'n', global: { value: 'N', help: 'namespace for addresses without one' } },
+  'ns-delim': { type: 'string', global: { value: 'S', help: "segment delimiter instead of '.'" } },
+  quiet: { type: 'boolean', short: 'q', global: { help: 'no status lines on standard error' } },
+  help: { type: 'boolean', short: 'h', global: { help: "this help; with a command, that command's help" } },
+  version: { type: 'boolean', short: 'v', global: { help: 'print the version' } },
   ttl: { type: 'string' },
   meta: { type: 'string' },
   stdin: { type: 'boolean' },
@@ -21,13 +31,9 @@ const OPTIONS = {
   list: { type: 'boolean', short: 'l' },
   restore: { type: 'string', short: 'r' },
   rotate: { type: 'string' },
-  keep: { type: 'string' },
   force: { type: 'boolean', short: 'f' },
-  quiet: { type: 'boolean', short: 'q' },
   'preserve-timestamps': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-} as const;
+} as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
 export type ParsedOptions = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -38,31 +44,40 @@ export interface Invocation {
   options: ParsedOptions;
 }
 
+export function optionSpec(name: OptionName): OptionSpec {
+  return OPTIONS[name];
+}
+
+export function isGlobalOption(name: OptionName): boolean {
+  return optionSpec(name).global !== undefined;
+}
+
+/** The option a flag names (`--ttl`, `-p`), or undefined for a flag the CLI does not have. */
+export function optionForFlag(flag: string): OptionName | undefined {
+  const names = Object.keys(OPTIONS) as OptionName[];
+  if (flag.startsWith('--')) return names.find((name) => name === flag.slice(2));
+  if (/^-[A-Za-z]$/.test(flag)) return names.find((name) => optionSpec(name).short === flag.slice(1));
+  return undefined;
+}
+
+/**
+ * One grammar for every command: options may stand before or after the command, `--` ends options,
+ * and `-h`/`-v` only mean help/version where they are options, never as values after `--`.
+ */
 export function parseInvocation(argv: string[]): Invocation {
+  const grammar: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const { type, short } = optionSpec(name);
+    grammar[name] = short === undefined ? { type } : { type, short };
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: grammar, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageError((error as Error).message.split('\n')[0]!);
   }
   const [command, ...args] = parsed.positionals;
   return { command, args, options: parsed.values as ParsedOptions };
-}
-
-/** Options that only make sense for some commands are refused elsewhere, so typos surface. */
-export function allowOnly(invocation: Invocation, allowed: OptionName[]): void {
-  const always: OptionName[] = ['database', 'cursor', 'user', 'project', 'namespace', 'ns-delim', 'help', 'version', 'quiet'];
-  for (const name of Object.keys(invocation.options) as OptionName[]) {
-    if (!always.includes(name) && !allowed.includes(name)) {
-      throw usageError(`Option --${name} does not apply to '${invocation.command}'`);
-    }
-  }
-}
-
-export function expectArgs(invocation: Invocation, min: number, max: number, usage: string): string[] {
-  const { args } = invocation;
-  if (args.length < min || args.length > max) throw usageError(`Usage: prontodb ${usage}`);
-  return args;
 }
 
 export function wholeNumber(name: string, text: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {

@@ -1,6 +1,8 @@
 /**
- * Every failure the core reports is a ProntoError with a code the CLI maps to an exit status and
- * the extension maps to a message. A miss is not an error: reads return `undefined`.
+ * Every failure the core reports is a ProntoError; its code tells callers what kind of failure it
+ * is (the extension treats 'cancelled' and 'conflict' apart). The CLI exits 1 for every error,
+ * whatever its code, printing the message alone. A miss is not an error: reads return `undefined`,
+ * and the CLI's `get` exits 2 for it.
  */
 export type ErrorCode =
   | 'usage' // the caller asked for something malformed (bad address, bad flag, bad name)

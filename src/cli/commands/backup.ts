@@ -1,0 +1,89 @@
+/** Backups of named databases: backup (create, --list, --rotate, --restore) and restore. */
+import * as path from 'node:path';
+import { createBackup, defaultBackupDirectory, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
+import { usageError } from '../../core/errors';
+import type { CommandContext, CommandSpec, ExitCode } from '../commandTable';
+import { wholeNumber } from '../options';
+import { selectionOf, status } from '../session';
+
+function backupDirectory(context: CommandContext): string {
+  const { options } = context.invocation;
+  return path.resolve(options.output ?? context.io.env.PRONTODB_BACKUP_DIR ?? defaultBackupDirectory(context.io.env));
+}
+
+/** Backups archive named databases only: a file picked by path has no name to archive under. */
+function selectedDatabaseName(context: CommandContext): string {
+  const target = context.pronto.resolve(selectionOf(context));
+  if (!target.databaseName) {
+    throw usageError(`${target.file} is not a named database of the data directory; backups archive named databases`);
+  }
+  return target.databaseName;
+}
+
+async function restore(context: CommandContext, archive: string): Promise<ExitCode> {
+  const result = await restoreBackup(context.pronto.layout, archive, {
+    target: context.invocation.options.target,
+    safetyDir: backupDirectory(context),
+  });
+  if (result.safetyCopy) status(context, `Saved the replaced data to ${result.safetyCopy}`);
+  status(context, `Restored ${path.basename(archive)} into database '${result.database}'`);
+  return 0;
+}
+
+export const BACKUP_COMMANDS: CommandSpec[] = [
+  {
+    name: 'backup',
+    group: 'Databases',
+    bulk: true,
+    forms: [
+      {
+        usage: 'backup [--output DIR]',
+        async run(context) {
+          const directory = backupDirectory(context);
+          const database = selectedDatabaseName(context);
+          const made = await createBackup(context.pronto.layout, database, { outputDir: directory });
+          context.io.out(`${made.file}\n`);
+          status(context, `Backed up database '${database}' (${made.size} bytes, ${made.files.length} files)`);
+          return 0;
+        },
+      },
+      {
+        usage: 'backup --list [--output DIR]',
+        async run(context) {
+          const directory = backupDirectory(context);
+          const backups = await listBackups(directory);
+          context.io.out(backups.map((b) => `${b.file}\t${b.size}\t${b.modified.toISOString()}\n`).join(''));
+          if (backups.length === 0) status(context, `No backup files found in ${directory}`);
+          return 0;
+        },
+      },
+      {
+        usage: 'backup --rotate N [--output DIR]',
+        async run(context) {
+          const directory = backupDirectory(context);
+          const database = selectedDatabaseName(context);
+          const removed = await rotateBackups(directory, database, wholeNumber('--rotate', context.invocation.options.rotate!, { min: 1 }));
+          for (const file of removed) status(context, `Removed ${file}`);
+          return 0;
+        },
+      },
+      {
+        usage: 'backup --restore <archive> [--target NAME] [--output DIR]',
+        note: 'same as restore <archive>',
+        run: (context) => restore(context, context.invocation.options.restore!),
+      },
+    ],
+    help: `Archive the selected database as DIR/prontodb_<db>_<YYYYMMDD>[_nNN].tar.gz (the Rust
+CLI's layout). DIR defaults to $PRONTODB_BACKUP_DIR or ~/repos/zindex/cache/backup.
+--list prints the archives in DIR with their size and time.
+--rotate keeps the newest N archives of the database and deletes older ones.`,
+  },
+  {
+    name: 'restore',
+    group: 'Databases',
+    bulk: true,
+    forms: [{ usage: 'restore <archive> [--target NAME] [--output DIR]', run: (context, [archive]) => restore(context, archive!) }],
+    help: `Validate the archive, keep a safety copy of the database it replaces (in DIR), then
+replace it. --target restores under another database name.`,
+  },
+];

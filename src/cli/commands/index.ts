@@ -1,0 +1,22 @@
+/**
+ * The command table: every command of the CLI, declared once with its aliases, usage forms (which
+ * are also its grammar), help text and handlers. `prontodb help` lists them in this order.
+ */
+import type { CommandSpec } from '../commandTable';
+import { BACKUP_COMMANDS } from './backup';
+import { CURSOR_COMMANDS } from './cursor';
+import { DATA_COMMANDS } from './data';
+import { DB_COMMANDS } from './db';
+import { INFO_COMMANDS } from './info';
+import { TRANSFER_COMMANDS } from './transfer';
+import { TTL_COMMANDS } from './ttl';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  ...DATA_COMMANDS,
+  ...TTL_COMMANDS,
+  ...DB_COMMANDS,
+  ...BACKUP_COMMANDS,
+  ...TRANSFER_COMMANDS,
+  ...CURSOR_COMMANDS,
+  ...INFO_COMMANDS,
+];
