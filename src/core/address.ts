@@ -24,8 +24,8 @@ function delimiterOf(defaults: AddressDefaults): string {
   return delimiter;
 }
 
-/** C0 controls (tab, newline, ...), DEL and C1 controls: they would break line-based output. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 controls (tab, newline, ...), DEL and C1 controls (U+0000-001F, U+007F-009F): they would break line-based output. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
 
 function codePointName(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -46,7 +46,7 @@ export function refuseControlCharacters(role: string, value: string, where: stri
  * as `\uXXXX`, so each name stays on one line. Names ProntoDB writes never need it.
  */
 export function printableName(name: string): string {
-  return name.replace(new RegExp(CONTROL_CHARACTER.source, 'g'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return name.replace(new RegExp(CONTROL_CHARACTER.source, 'gu'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Checks one project/namespace/key name, naming the part and the address in the message. */

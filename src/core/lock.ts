@@ -166,7 +166,6 @@ export async function lockFile(file: string, options: LockOptions = {}): Promise
   const holderName = `${HOLDER_PREFIX}${token}`;
   const pending = `${lockPath}.${token}.pending`;
   let delay = 2;
-  let lastSeen: Inspection = { kind: 'absent' };
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.mkdirSync(pending);
@@ -178,7 +177,6 @@ export async function lockFile(file: string, options: LockOptions = {}): Promise
   try {
     for (;;) {
       const seen = inspectLock(lockPath);
-      lastSeen = seen;
       if (seen.kind === 'held' && seen.state === 'dead') {
         // Only the one waiter whose unlink succeeds removes the directory; rmdir fails harmlessly
         // if a new holder has meanwhile been renamed into place.
@@ -199,7 +197,7 @@ export async function lockFile(file: string, options: LockOptions = {}): Promise
           if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
         }
       }
-      if (Date.now() >= deadline) throw lockedError(file, lockPath, lastSeen, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      if (Date.now() >= deadline) throw lockedError(file, lockPath, seen, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       // Jittered backoff keeps many waiting CLI processes from polling in lock-step.
       await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
       delay = Math.min(delay * 2, 50);

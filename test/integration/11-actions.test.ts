@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { clearSelections, cliGet, cliOk, dirs, getApi, labelOf, labelsUnder, nodeAt, poll, REPO_ROOT, withStubs } from './helpers';
+import { clearSelections, cliGet, cliOk, dirs, getApi, labelOf, labelsUnder, nodeAt, poll, REPO_ROOT, type WindowStubs, withStubs } from './helpers';
 
 const DB = ['--database', 'acts'];
 
@@ -280,7 +280,7 @@ describe('explorer actions (issue 6 item 20)', () => {
 });
 
 /** Input boxes answered with `answers`, then cancelled (the command stops there). */
-function s_inputsThenCancel(stubs: { stub: (name: 'showInputBox', impl: (...args: any[]) => unknown) => unknown }, ...answers: string[]): void {
+function s_inputsThenCancel(stubs: WindowStubs, ...answers: string[]): void {
   const queue = [...answers];
   stubs.stub('showInputBox', async () => queue.shift());
 }

@@ -122,12 +122,12 @@ export class WindowStubs {
   private readonly originals = new Map<WindowKey, unknown>();
   readonly calls: Array<{ name: WindowKey; args: unknown[] }> = [];
 
-  stub(name: WindowKey, impl: (...args: any[]) => unknown): this {
+  stub<Args extends unknown[]>(name: WindowKey, impl: (...args: Args) => unknown): this {
     const win = vscode.window as unknown as Record<string, unknown>;
     if (!this.originals.has(name)) this.originals.set(name, win[name]);
     win[name] = (...args: unknown[]) => {
       this.calls.push({ name, args });
-      return impl(...args);
+      return impl(...(args as Args));
     };
     return this;
   }

@@ -217,7 +217,7 @@ export async function startCodeServer(opts = {}) {
       (exited ? ` (exited ${JSON.stringify(exited)})` : ' (timeout)') + `\n${tail}`);
     if (!/EADDRINUSE/.test(tail)) break; // only a port race is worth another try
   }
-  throw lastErr;
+  throw lastErr ?? new Error('code-server did not start');
 }
 
 function safeRead(f) { try { return fs.readFileSync(f, 'utf8'); } catch { return ''; } }

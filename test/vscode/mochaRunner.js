@@ -57,7 +57,7 @@ function runMocha(opts = {}) {
     } catch (err) {
       console.error(err && err.stack ? err.stack : err);
       console.log('\n0 passed, 1 failed');
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }
