@@ -31,8 +31,8 @@ export async function main(argv: string[], io: Io, cwd = process.cwd()): Promise
       },
     };
     const { command, options } = invocation;
-    if (options.help) return printHelp(context, command);
-    if (options.version) return printVersion(context);
+    if (options.help) return await printHelp(context, command);
+    if (options.version) return await printVersion(context);
     if (command === undefined) {
       io.out(`${generalHelp(COMMANDS, VERSION)}\n`);
       return 1;
