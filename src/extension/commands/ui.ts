@@ -1,24 +1,38 @@
 import * as vscode from 'vscode';
-import { isProntoError, ProntoError } from '../../core/errors';
+import { describeErrno, errnoCode, isProntoError, ProntoError } from '../../core/errors';
 import type { LongOperationOptions } from '../../core/types';
 import type { ProntoService } from '../service';
 
-/** Registers a command whose failures become one clear error message (and a log line). */
-export function registerCommand(service: ProntoService, id: string, run: (...args: any[]) => unknown): vscode.Disposable {
+/**
+ * Registers a command whose failures become one error message. Expected failures (a ProntoError:
+ * bad input, nothing chosen, a name taken; or a file-system error such as a missing file) are logged
+ * as that one line; anything else is a bug, and its stack goes to the log. Arguments are whatever
+ * the caller passes (a tree node from a menu, nothing from the palette), so `run` declares them
+ * optional and checks them.
+ */
+export function registerCommand<Args extends unknown[]>(service: ProntoService, id: string, run: (...args: Args) => unknown): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
     try {
-      return await run(...args);
+      return await run(...(args as Args));
     } catch (error) {
       if (isProntoError(error, 'cancelled')) {
         service.log.info(`${id}: cancelled`);
         return undefined;
       }
-      const message = error instanceof Error ? error.message : String(error);
-      service.log.error(`${id}: ${isProntoError(error) ? message : ((error as Error).stack ?? message)}`);
+      const { message, stack } = describeCommandFailure(error);
+      service.log.error(`${id}: ${stack ?? message}`);
       void vscode.window.showErrorMessage(`ProntoDB: ${message}`);
       return undefined;
     }
   });
+}
+
+/** What the user reads, and for a bug (not a ProntoError or a file-system error) the stack for the log. */
+export function describeCommandFailure(error: unknown): { message: string; stack?: string } {
+  if (isProntoError(error)) return { message: error.message };
+  if (errnoCode(error)) return { message: describeErrno(error as NodeJS.ErrnoException) };
+  if (error instanceof Error) return { message: error.message, stack: error.stack ?? `${error.name}: ${error.message}` };
+  return { message: String(error), stack: `non-Error thrown: ${String(error)}` };
 }
 
 /** Turns a core validator (which throws) into InputBox validation that shows the core's message. */

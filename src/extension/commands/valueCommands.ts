@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatAddress, MAX_TTL_SECONDS, parseAddress, parseNamespacePath, validateTtlSeconds } from '../../core/address';
-import { ProntoError } from '../../core/errors';
+import { ProntoError, usageError } from '../../core/errors';
 import type { Session } from '../../core/pronto';
 import type { Address } from '../../core/types';
 import type { DatabaseRef, DatabasesNode, DatabasesTreeProvider } from '../databasesView';
@@ -163,7 +163,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     registerCommand(service, 'prontodb.openValue', async (node?: DatabasesNode) => {
       const { session, address } = await pickKeyNode(service, node, 'open');
       const entry = await session.get(address);
-      if (!entry) throw new Error(`Nothing stored at ${address}`);
+      if (!entry) throw new ProntoError('not-found', `Nothing stored at ${address}`);
       // A click on a key previews it and leaves the focus in the tree (as the Explorer does), so the
       // keyboard keeps working there (arrows, Delete, F2).
       return openDocument(session, entry, node, node?.kind === 'key');
@@ -172,12 +172,12 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     registerCommand(service, 'prontodb.copyValue', async (node?: DatabasesNode) => {
       const { session, address } = await pickKeyNode(service, node, 'copy');
       const entry = await session.get(address);
-      if (!entry) throw new Error(`Nothing stored at ${address}`);
+      if (!entry) throw new ProntoError('not-found', `Nothing stored at ${address}`);
       await vscode.env.clipboard.writeText(entry.value);
     }),
 
     registerCommand(service, 'prontodb.copyAddress', async (node?: NodeOf<'key'>) => {
-      if (node?.kind !== 'key') throw new Error('Choose a key in the ProntoDB view to copy its address');
+      if (node?.kind !== 'key') throw usageError('Choose a key in the ProntoDB view to copy its address');
       const address = formatAddress(node.entry);
       await vscode.env.clipboard.writeText(address);
       void vscode.window.setStatusBarMessage(`ProntoDB: copied ${address}`, 3000);
@@ -185,7 +185,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     }),
 
     registerCommand(service, 'prontodb.copyGetCommand', async (node?: NodeOf<'key'>) => {
-      if (node?.kind !== 'key') throw new Error('Choose a key in the ProntoDB view to copy a command that reads it');
+      if (node?.kind !== 'key') throw usageError('Choose a key in the ProntoDB view to copy a command that reads it');
       const command = getCommandFor(node.ref, node.entry);
       await vscode.env.clipboard.writeText(command);
       void vscode.window.setStatusBarMessage(`ProntoDB: copied ${command}`, 3000);
@@ -206,7 +206,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     }),
 
     registerCommand(service, 'prontodb.renameKey', async (node?: NodeOf<'key'>) => {
-      if (node?.kind !== 'key') throw new Error('Choose a key in the ProntoDB view to rename it');
+      if (node?.kind !== 'key') throw usageError('Choose a key in the ProntoDB view to rename it');
       const session = await service.session(node.ref);
       const where = describeSessionTarget(session);
       const from = node.entry;
@@ -217,7 +217,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
         value: fromText,
         valueSelection: [keyStart, fromText.length],
         validateInput: validateWith((text) => {
-          if (formatAddress(session.parse(text)) === fromText) throw new Error('That is its address now');
+          if (formatAddress(session.parse(text)) === fromText) throw usageError('That is its address now');
         }),
       });
       const to = session.parse(toText);
@@ -234,7 +234,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     }),
 
     registerCommand(service, 'prontodb.deleteNamespace', async (node?: NodeOf<'namespace'>) => {
-      if (node?.kind !== 'namespace') throw new Error('Choose a namespace in the ProntoDB view to delete it');
+      if (node?.kind !== 'namespace') throw usageError('Choose a namespace in the ProntoDB view to delete it');
       const session = await service.session(node.ref);
       const scope = `${node.project}.${node.namespace}`;
       const values = await session.count({ project: node.project, namespace: node.namespace });
@@ -247,7 +247,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     }),
 
     registerCommand(service, 'prontodb.deleteProject', async (node?: NodeOf<'project'>) => {
-      if (node?.kind !== 'project') throw new Error('Choose a project in the ProntoDB view to delete it');
+      if (node?.kind !== 'project') throw usageError('Choose a project in the ProntoDB view to delete it');
       const session = await service.session(node.ref);
       const namespaces = await session.namespaces(node.project);
       const counts = await Promise.all(namespaces.map((namespace) => session.count({ project: node.project, namespace })));
@@ -261,7 +261,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
     }),
 
     registerCommand(service, 'prontodb.filterKeys', async (node?: NodeOf<'namespace'>) => {
-      if (node?.kind !== 'namespace') throw new Error('Choose a namespace in the ProntoDB view to filter its keys');
+      if (node?.kind !== 'namespace') throw usageError('Choose a namespace in the ProntoDB view to filter its keys');
       const filter = await ask({
         prompt: `Show keys of ${node.project}.${node.namespace} starting with (exact, case-sensitive; empty: all keys)`,
         value: tree.filterOf(node) ?? '',
@@ -297,7 +297,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
           ? `${node.project}.${node.namespace}`
           : await ask({ prompt: 'Namespace to stop being a TTL cache (project.namespace)', validateInput: validateWith((text) => parseNamespacePath(text)) });
       if (!(await confirm(`Stop ${namespacePath} being a TTL cache?`, 'Remove TTL', 'Values already written keep their expiry.'))) return;
-      if (!(await session.removeCache(namespacePath))) throw new Error(`${namespacePath} is not a TTL namespace`);
+      if (!(await session.removeCache(namespacePath))) throw usageError(`${namespacePath} is not a TTL namespace`);
     }),
 
     registerCommand(service, 'prontodb.purgeExpired', async (node?: DatabasesNode) => {
