@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomically } from './atomicFile';
 import { ProntoError, usageError } from './errors';
-import { databaseFile, DEFAULT_DATABASE, type Layout, readRegularFileSync, validateDatabaseName } from './paths';
+import { readDirectoryQuietly, readRegularFileSync } from './fsUtil';
+import { type Location, locationStem, resolveLocation } from './location';
+import { databaseFile, databaseNameInLayout, DEFAULT_DATABASE, type Layout, validateDatabaseName } from './paths';
 
 export const DEFAULT_USER = 'default';
 /** Words `cursor <word>` treats as subcommands, so they cannot name a cursor. */
@@ -17,6 +19,15 @@ export function validateUserName(user: string): string {
   return user;
 }
 
+function isValidUserName(user: string): boolean {
+  try {
+    validateUserName(user);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Cursor names become `<name>[.<user>].cursor`: a '.' would collide with the user suffix. */
 export function validateCursorName(name: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
@@ -26,13 +37,15 @@ export function validateCursorName(name: string): string {
   return name;
 }
 
-/** A persistent cursor: a named pointer to a database file, per user (spec §5.5). */
+/** A persistent cursor: a named pointer to a database, per user (spec §5.5). */
 export interface Cursor {
   name: string;
   user: string;
-  /** Absolute path of the database file. */
+  /** Where the database lives: an absolute file path, or a URL kept as written. */
+  location: Location;
+  /** Same as `location` (the cursor file's `database_path`); kept for callers written when every location was a file. */
   databasePath: string;
-  /** Set when the path is a database of the data directory. */
+  /** Set when the location is a named database (of the data directory). */
   databaseName?: string;
   metaContext: string | null;
   defaultProject: string | null;
@@ -56,34 +69,44 @@ function cursorFileName(name: string, user: string): string {
   return user === DEFAULT_USER ? `${name}.cursor` : `${name}.${user}.cursor`;
 }
 
-/** Recognises `<data>/<db>/pronto.<db>.prdb` (and `PRONTO_DB`) so a cursor can show a database name. */
-export function databaseNameForPath(layout: Layout, file: string): string | undefined {
-  const resolved = path.resolve(file);
-  if (layout.mainDatabaseOverride && resolved === path.resolve(layout.mainDatabaseOverride)) return DEFAULT_DATABASE;
-  const relative = path.relative(layout.dataDir, resolved);
-  const parts = relative.split(path.sep);
-  if (parts.length === 2 && parts[1] === `pronto.${parts[0]}.prdb`) {
-    try {
-      return validateDatabaseName(parts[0]!);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+/**
+ * `<name>.cursor` (the default user's) or `<name>.<user>.cursor`, as the Rust CLI names them; the one
+ * place that reads a cursor file name back. Undefined for any other file.
+ */
+export function parseCursorFileName(fileName: string): { name: string; user: string } | undefined {
+  // Names and users hold no '.', so `a.bob.cursor` is bob's cursor `a`, never a cursor named `a.bob`.
+  const match = /^([^.]+)(?:\.([^.]+))?\.cursor$/.exec(fileName);
+  return match ? { name: match[1]!, user: match[2] ?? DEFAULT_USER } : undefined;
 }
 
-/** The CLI files a cursor under the directory named after its target's stem (spec §5.5). */
-function cursorDirectoryFor(layout: Layout, databasePath: string): string {
-  const name = databaseNameForPath(layout, databasePath);
-  const stem = name ?? path.basename(databasePath, path.extname(databasePath)).replace(/[^A-Za-z0-9_.-]/g, '_');
-  return path.join(layout.dataDir, stem || DEFAULT_DATABASE, 'cursors');
+/** Recognises `<data>/<db>/pronto.<db>.prdb` (and `PRONTO_DB`) so a cursor can show a database name. */
+export function databaseNameForPath(layout: Layout, file: string): string | undefined {
+  return databaseNameInLayout(layout, file);
+}
+
+/**
+ * How the registry turns database names into locations and back, and whether this build can use a
+ * location: the backends' knowledge, passed in by ProntoDB. The default knows the data directory.
+ */
+export interface CursorLocations {
+  databaseLocation(name: string): Location;
+  databaseName(location: Location): string | undefined;
+  /** Throws a clear error when no backend of this build serves the location. */
+  checkLocation?(location: Location): void;
+}
+
+function layoutLocations(layout: Layout): CursorLocations {
+  return {
+    databaseLocation: (name) => databaseFile(layout, name),
+    databaseName: (location) => databaseNameInLayout(layout, location),
+  };
 }
 
 function utcSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function parseCursorFile(layout: Layout, file: string, name: string, user: string): Cursor {
+function parseCursorFile(locations: CursorLocations, file: string, name: string, user: string): Cursor {
   const text = readRegularFileSync(file, 'cursor file').toString('utf8');
   let parsed: unknown;
   try {
@@ -99,13 +122,15 @@ function parseCursorFile(layout: Layout, file: string, name: string, user: strin
     throw new ProntoError('usage', `Cursor file ${file} has no database_path`);
   }
   const optional = (value: unknown) => (typeof value === 'string' ? value : null);
-  // The Rust CLI stored relative paths verbatim; they meant "relative to where you run it".
-  const databasePath = path.resolve(json.database_path);
+  // The Rust CLI stored relative paths verbatim; they meant "relative to where you run it". A URL
+  // (a server database) is kept as written.
+  const location = resolveLocation(json.database_path, process.cwd());
   return {
     name,
     user,
-    databasePath,
-    databaseName: databaseNameForPath(layout, databasePath),
+    location,
+    databasePath: location,
+    databaseName: locations.databaseName(location),
     metaContext: optional(json.meta_context),
     defaultProject: optional(json.default_project),
     defaultNamespace: optional(json.default_namespace),
@@ -130,9 +155,11 @@ function cursorDirectories(layout: Layout): string[] {
 }
 
 export interface CursorTarget {
-  /** A database of the data directory... */
+  /** A named database... */
   database?: string;
-  /** ...or a database file anywhere (relative paths resolve against `cwd`). */
+  /** ...or a database location: a file anywhere (relative paths resolve against `cwd`) or a URL, kept as given. */
+  location?: string;
+  /** The same as `location` (the name from when locations were files). */
   path?: string;
 }
 
@@ -144,10 +171,33 @@ export interface CursorSettings {
 
 /** Persistent cursors and the per-user selection ("cursor cache"), in the Rust CLI's files. */
 export class CursorRegistry {
+  private readonly locations: CursorLocations;
+
   constructor(
     private readonly layout: Layout,
     private readonly cwd: string = process.cwd(),
-  ) {}
+    locations?: CursorLocations,
+  ) {
+    this.locations = locations ?? layoutLocations(layout);
+  }
+
+  /** The Rust CLI files a cursor under the directory named after its target (spec §5.5). */
+  private cursorDirectoryFor(location: Location): string {
+    const stem = this.locations.databaseName(location) ?? locationStem(location);
+    return path.join(this.layout.dataDir, stem || DEFAULT_DATABASE, 'cursors');
+  }
+
+  /** Every cursor file name in lookup order, parsed: the directory it is in, its name and its user. */
+  private cursorFiles(): Array<{ directory: string; file: string; name: string; user: string }> {
+    const found: Array<{ directory: string; file: string; name: string; user: string }> = [];
+    for (const directory of cursorDirectories(this.layout)) {
+      for (const file of readDirectoryQuietly(directory).sort()) {
+        const parsed = parseCursorFileName(file);
+        if (parsed) found.push({ directory, file, ...parsed });
+      }
+    }
+    return found;
+  }
 
   private findFiles(name: string, user: string): string[] {
     const fileName = cursorFileName(name, user);
@@ -158,30 +208,19 @@ export class CursorRegistry {
 
   find(name: string, user: string): Cursor | undefined {
     const [file] = this.findFiles(validateCursorName(name), validateUserName(user));
-    return file ? parseCursorFile(this.layout, file, name, user) : undefined;
+    return file ? parseCursorFile(this.locations, file, name, user) : undefined;
   }
 
   list(user: string): Cursor[] {
     validateUserName(user);
-    const suffix = user === DEFAULT_USER ? '.cursor' : `.${user}.cursor`;
     const seen = new Map<string, Cursor>();
-    for (const directory of cursorDirectories(this.layout)) {
-      let files: string[];
+    // For the default user, `a.bob.cursor` is bob's cursor `a`, not a cursor named `a.bob`.
+    for (const entry of this.cursorFiles()) {
+      if (entry.user !== user || seen.has(entry.name)) continue;
       try {
-        files = fs.readdirSync(directory);
+        seen.set(entry.name, parseCursorFile(this.locations, path.join(entry.directory, entry.file), entry.name, user));
       } catch {
-        continue;
-      }
-      for (const file of files.sort()) {
-        if (!file.endsWith(suffix)) continue;
-        const name = file.slice(0, -suffix.length);
-        // For the default user, `a.bob.cursor` is bob's cursor `a`, not a cursor named `a.bob`.
-        if (name.includes('.') || seen.has(name)) continue;
-        try {
-          seen.set(name, parseCursorFile(this.layout, path.join(directory, file), name, user));
-        } catch {
-          // an unreadable cursor file is skipped in listings; `find` reports it
-        }
+        // an unreadable cursor file is skipped in listings; `find` reports it
       }
     }
     return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -194,54 +233,60 @@ export class CursorRegistry {
    */
   everyCursorFile(): Cursor[] {
     const found: Cursor[] = [];
-    for (const directory of cursorDirectories(this.layout)) {
-      let files: string[];
+    for (const entry of this.cursorFiles()) {
       try {
-        files = fs.readdirSync(directory).sort();
+        found.push(parseCursorFile(this.locations, path.join(entry.directory, entry.file), entry.name, entry.user));
       } catch {
-        continue;
-      }
-      for (const file of files) {
-        const match = /^([A-Za-z0-9_-]+)(?:\.([A-Za-z][A-Za-z0-9_-]*))?\.cursor$/.exec(file);
-        if (!match) continue;
-        try {
-          found.push(parseCursorFile(this.layout, path.join(directory, file), match[1]!, match[2] ?? DEFAULT_USER));
-        } catch {
-          // an unreadable cursor file is skipped, as in list()
-        }
+        // an unreadable cursor file is skipped, as in list()
       }
     }
     return found;
   }
 
-  private targetPath(target: CursorTarget): string {
-    if (target.database !== undefined) return databaseFile(this.layout, target.database);
-    if (target.path) return path.resolve(this.cwd, target.path);
-    throw usageError('A cursor needs a database name or a database file path');
+  /**
+   * Every user this machine knows of: the default user, and each user with a cursor file or a
+   * selection file. Sorted; names that are not valid user names are left out.
+   */
+  knownUsers(): string[] {
+    const users = new Set([DEFAULT_USER]);
+    for (const entry of this.cursorFiles()) users.add(entry.user);
+    for (const file of readDirectoryQuietly(this.layout.cursorCacheDir)) {
+      if (file.startsWith('cursor_')) users.add(file.slice('cursor_'.length));
+    }
+    return [...users].filter(isValidUserName).sort();
+  }
+
+  private targetLocation(target: CursorTarget): Location {
+    let location: Location;
+    if (target.database !== undefined) location = this.locations.databaseLocation(validateDatabaseName(target.database));
+    else if (target.location || target.path) location = resolveLocation((target.location || target.path)!, this.cwd);
+    else throw usageError('A cursor needs a database name or a database location');
+    this.locations.checkLocation?.(location);
+    return location;
   }
 
   async set(name: string, user: string, target: CursorTarget, settings: CursorSettings = {}, now = new Date()): Promise<Cursor> {
     validateCursorName(name);
     validateUserName(user);
-    const databasePath = this.targetPath(target);
+    const location = this.targetLocation(target);
     for (const value of [settings.metaContext, settings.defaultProject, settings.defaultNamespace]) {
       if (value !== undefined && value !== null && (value.length === 0 || value.includes('__'))) {
         throw usageError(`Cursor setting '${value}' must be non-empty and must not contain '__'`);
       }
     }
     const json: CursorJson = {
-      database_path: databasePath,
+      database_path: location,
       default_project: settings.defaultProject ?? null,
       default_namespace: settings.defaultNamespace ?? null,
       meta_context: settings.metaContext ?? null,
       created_at: utcSeconds(now),
       user,
     };
-    const file = path.join(cursorDirectoryFor(this.layout, databasePath), cursorFileName(name, user));
+    const file = path.join(this.cursorDirectoryFor(location), cursorFileName(name, user));
     await writeFileAtomically(file, Buffer.from(JSON.stringify(json, null, 2)));
     // One cursor, one file: drop copies the Rust CLI's first-match lookup could otherwise pick up.
     for (const stale of this.findFiles(name, user)) if (stale !== file) fs.rmSync(stale, { force: true });
-    return parseCursorFile(this.layout, file, name, user);
+    return parseCursorFile(this.locations, file, name, user);
   }
 
   delete(name: string, user: string): boolean {
@@ -257,7 +302,7 @@ export class CursorRegistry {
     const renamed = await this.set(
       to,
       user,
-      { path: cursor.databasePath },
+      { location: cursor.location },
       { metaContext: cursor.metaContext, defaultProject: cursor.defaultProject, defaultNamespace: cursor.defaultNamespace },
       cursor.createdAt ? new Date(cursor.createdAt) : new Date(),
     );

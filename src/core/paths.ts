@@ -1,9 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { usageError } from './errors';
-
-// Kept here for callers that import them from paths; they live with the other fs helpers.
-export { makeDirectorySync, readRegularFileSync } from './fsUtil';
+import { isUrlLocation, type Location } from './location';
 
 /**
  * Where the Rust CLI keeps things (spec §5.1–5.2). Everything that touches the file system takes a
@@ -68,4 +66,24 @@ export function databaseDirectory(layout: Layout, name: string): string {
 export function databaseFile(layout: Layout, name: string): string {
   if (name === DEFAULT_DATABASE && layout.mainDatabaseOverride) return layout.mainDatabaseOverride;
   return path.join(databaseDirectory(layout, name), `pronto.${name}.prdb`);
+}
+
+/**
+ * The named database a file path is in this layout (`<data>/<db>/pronto.<db>.prdb`, or `PRONTO_DB`
+ * for `main`); undefined for any other path, and for a URL.
+ */
+export function databaseNameInLayout(layout: Layout, location: Location): string | undefined {
+  if (isUrlLocation(location)) return undefined;
+  const resolved = path.resolve(location);
+  if (layout.mainDatabaseOverride && resolved === path.resolve(layout.mainDatabaseOverride)) return DEFAULT_DATABASE;
+  const relative = path.relative(layout.dataDir, resolved);
+  const parts = relative.split(path.sep);
+  if (parts.length === 2 && parts[1] === `pronto.${parts[0]}.prdb`) {
+    try {
+      return validateDatabaseName(parts[0]!);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

@@ -1,54 +1,18 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type AddressDefaults, displayKey, parseAddress, parseListingPath, parseNamespacePath, printableName, refuseControlCharacters, validateSegment, validateTtlSeconds } from './address';
-import { type Cursor, CursorRegistry, databaseNameForPath, DEFAULT_USER, validateCursorName, validateUserName } from './cursors';
-import { fsError, ProntoError, usageError } from './errors';
-import { SqlJsFileStore, type FileStoreOptions } from './fileStore';
-import { lockPathFor } from './lock';
-import { databaseDirectory, databaseFile, DEFAULT_DATABASE, type Env, type Layout, layoutFromEnv, makeDirectorySync, validateDatabaseName } from './paths';
-import { loadSqlJs } from './sqljs';
+import { type Backend, BackendRegistry, type BackupRequest, type BackupResult, type DatabaseInfo, type RestoreRequest, type RestoreResult } from './backend';
+import { CursorRegistry } from './cursors';
+import { ProntoError, usageError } from './errors';
+import { SqlJsFileBackend } from './fileBackend';
+import type { FileStoreOptions } from './fileStore';
+import { type Location } from './location';
+import { type Env, type Layout, layoutFromEnv } from './paths';
+import { chooseBackupDirectory, resolveTarget, type ResolvedTarget, type Selection } from './resolution';
 import type { KvStore, ListQuery, RenameOptions, SetOptions } from './store';
 import type { Address, Entry, LongOperationOptions, TtlNamespace } from './types';
 import { loadWorkdirConfig, type WorkdirConfig } from './workdir';
 
-/** What the caller asked for explicitly (flags, or the extension's state). */
-export interface Selection {
-  database?: string;
-  /** A database file anywhere; same rank as `database`. */
-  databasePath?: string;
-  cursor?: string;
-  user?: string;
-}
-
-/** The rules of the resolution order, highest first. */
-export type TargetOrigin = 'database' | 'database-path' | 'cursor' | 'workdir' | 'user-selection' | 'global-selection' | 'default';
-
-/** Where a call's data lives, and why: the result of the one resolution order used everywhere. */
-export interface ResolvedTarget {
-  file: string;
-  /** Set when the file is a database of the data directory (or `PRONTO_DB` for `main`). */
-  databaseName?: string;
-  cursor?: Cursor;
-  user: string;
-  metaContext: string | null;
-  defaultProject: string | null;
-  defaultNamespace: string | null;
-  /** Human description of what decided the target, e.g. `--database flag` or `.prontodb at /w`. */
-  source: string;
-  /** Which rule of the resolution order decided the target. */
-  origin: TargetOrigin;
-  /** The `.prontodb` in effect, if any. */
-  workdir?: WorkdirConfig;
-  /** Something the user should know about how the target was chosen (e.g. a dangling selection). */
-  notice?: string;
-}
-
-export interface DatabaseInfo {
-  name: string;
-  file: string;
-  size: number;
-  modified: Date;
-}
+export type { DatabaseInfo } from './backend';
+export type { ResolvedTarget, Selection, TargetOrigin } from './resolution';
 
 export interface ProntoOptions {
   env?: Env;
@@ -56,192 +20,150 @@ export interface ProntoOptions {
   layout?: Layout;
   store?: FileStoreOptions;
   /**
-   * Opens the store behind a database location. The default keeps each database in its SQLite file
-   * through sql.js; another engine (a server for teams that outgrow one machine) plugs in here.
+   * Backends for locations other than file paths (a server for teams that outgrow one machine),
+   * consulted before the built-in sql.js file backend.
+   */
+  backends?: Backend[];
+  /**
+   * Opens the store behind a location instead of its backend (tests count and wrap stores here).
+   * The location has been checked by its backend and is in its canonical form.
    */
   openStore?: (location: string) => Promise<KvStore>;
 }
 
 /**
- * The engine's front door. Resolves which database a call means (explicit `--database` > `--cursor` >
- * `.prontodb` > the user's selection > the global selection > `main`), keeps one store per file per
- * process, and hands out Sessions that speak addresses.
+ * The engine's front door. Resolves which database a call means (resolution.ts: explicit
+ * `--database` > `--cursor` > `.prontodb` > the user's selection > the global selection > `main`),
+ * hands each location to the backend for its kind (file paths: the sql.js file backend), keeps one
+ * store per location per process, and hands out Sessions that speak addresses.
  */
 export class ProntoDB {
   readonly layout: Layout;
   readonly cursors: CursorRegistry;
   readonly cwd: string;
+  /** Which backend serves a location. */
+  readonly backends: BackendRegistry;
+  /** The backend that holds the named databases (`--database NAME`): the data directory's files. */
+  readonly home: SqlJsFileBackend;
+  private readonly env: Env;
   private readonly stores = new Map<string, Promise<KvStore>>();
 
   constructor(private readonly options: ProntoOptions = {}) {
-    this.layout = options.layout ?? layoutFromEnv(options.env ?? process.env);
+    this.env = options.env ?? process.env;
+    this.layout = options.layout ?? layoutFromEnv(this.env);
     this.cwd = options.cwd ?? process.cwd();
-    this.cursors = new CursorRegistry(this.layout, this.cwd);
+    this.home = new SqlJsFileBackend(this.layout, options.store);
+    this.backends = new BackendRegistry([...(options.backends ?? []), this.home]);
+    this.cursors = new CursorRegistry(this.layout, this.cwd, {
+      databaseLocation: (name) => this.home.databaseLocation(name),
+      databaseName: (location) => this.home.databaseName(location),
+      checkLocation: (location) => {
+        this.backends.forLocation(location, 'the cursor');
+      },
+    });
   }
 
   // ---- resolution ------------------------------------------------------------------------------
 
+  /** The target a selection means, with the `.prontodb` of the working directory unless one is given. */
   resolve(selection: Selection = {}, workdir: WorkdirConfig | undefined = loadWorkdirConfig(this.cwd)): ResolvedTarget {
-    const user = validateUserName(selection.user ?? workdir?.user ?? DEFAULT_USER);
-    const base = { user, workdir, metaContext: null, defaultProject: workdir?.project ?? null, defaultNamespace: workdir?.namespace ?? null };
-    const fromDatabase = (name: string, source: string, origin: TargetOrigin): ResolvedTarget => ({
-      ...base,
-      file: databaseFile(this.layout, validateDatabaseName(name)),
-      databaseName: name,
-      source,
-      origin,
-    });
-    const fromCursor = (cursor: Cursor, source: string, origin: TargetOrigin): ResolvedTarget => ({
-      ...base,
-      file: cursor.databasePath,
-      databaseName: cursor.databaseName,
-      cursor,
-      metaContext: cursor.metaContext,
-      defaultProject: workdir?.project ?? cursor.defaultProject,
-      defaultNamespace: workdir?.namespace ?? cursor.defaultNamespace,
-      source,
-      origin,
-    });
-    const fromFile = (file: string, source: string, origin: TargetOrigin): ResolvedTarget => ({
-      ...base,
-      file,
-      databaseName: databaseNameForPath(this.layout, file),
-      source,
-      origin,
-    });
-    /** A stored selection is a cursor name or, as the Rust CLI writes it, a database name. */
-    const fromSelection = (name: string, source: string, origin: TargetOrigin): ResolvedTarget => {
-      // A selection means a cursor of the user it is read for, never another user's.
-      const cursor = this.cursors.find(name, user);
-      if (cursor) return fromCursor(cursor, `${source} (cursor '${name}')`, origin);
-      const target = fromDatabase(name, `${source} (database '${name}')`, origin);
-      if (!fs.existsSync(target.file) && user !== DEFAULT_USER && origin === 'global-selection' && this.cursors.find(name, DEFAULT_USER)) {
-        const fallback = fromDatabase(DEFAULT_DATABASE, 'default', 'default');
-        fallback.notice = `The global selection names cursor '${name}' of user '${DEFAULT_USER}', which user '${user}' does not have; using '${DEFAULT_DATABASE}'`;
-        return fallback;
-      }
-      if (!fs.existsSync(target.file)) {
-        target.notice = `The ${source} names '${name}', which is neither a cursor of user '${user}' nor an existing database; using a new database '${name}'`;
-      }
-      return target;
-    };
-
-    if (selection.database !== undefined) return fromDatabase(selection.database, '--database', 'database');
-    if (selection.databasePath !== undefined) return fromFile(path.resolve(this.cwd, selection.databasePath), 'database path', 'database-path');
-    if (selection.cursor !== undefined) {
-      const name = validateCursorName(selection.cursor);
-      const mapped = workdir?.users[user]?.[name] ?? workdir?.cursors[name];
-      if (mapped) return fromFile(mapped, `cursor '${name}' of ${workdir!.file}`, 'cursor');
-      const cursor = this.cursors.find(name, user);
-      if (cursor) return fromCursor(cursor, `cursor '${name}'`, 'cursor');
-      if (name === 'default') return fromDatabase(DEFAULT_DATABASE, `cursor 'default'`, 'cursor');
-      throw new ProntoError('not-found', `Cursor '${name}' not found for user '${user}' (see 'prontodb cursor list')`);
-    }
-    if (workdir) {
-      const source = `.prontodb at ${path.dirname(workdir.file)}`;
-      if (workdir.database) return fromDatabase(workdir.database, source, 'workdir');
-      if (workdir.path) return fromFile(workdir.path, source, 'workdir');
-      if (workdir.cursor) {
-        const cursor = this.cursors.find(workdir.cursor, user);
-        if (!cursor) throw new ProntoError('not-found', `${workdir.file}: cursor '${workdir.cursor}' not found for user '${user}'`);
-        return fromCursor(cursor, source, 'workdir');
-      }
-      const mapped = workdir.users[user]?.default ?? workdir.cursors.default;
-      if (mapped) return fromFile(mapped, source, 'workdir');
-    }
-    const own = user !== DEFAULT_USER ? this.cursors.selection(user) : undefined;
-    if (own) return fromSelection(own, `selection of user '${user}'`, 'user-selection');
-    const global = this.cursors.selection(DEFAULT_USER);
-    if (global) return fromSelection(global, 'global selection', 'global-selection');
-    return fromDatabase(DEFAULT_DATABASE, 'default', 'default');
+    return resolveTarget({ cursors: this.cursors, databases: this.home, cwd: this.cwd }, selection, workdir);
   }
 
-  // ---- stores ----------------------------------------------------------------------------------
+  /** Where backups go (resolution.ts: chooseBackupDirectory): `given` (a flag or setting), else the environment, else the default. */
+  backupDirectory(given?: string): string {
+    return chooseBackupDirectory({ given, env: this.env, cwd: this.cwd });
+  }
 
-  /** One store per database file per process, reused. */
-  store(file: string): Promise<KvStore> {
-    const key = path.resolve(file);
+  /** Every user this machine knows of (cursor and selection files), with `default`. */
+  knownUsers(): string[] {
+    return this.cursors.knownUsers();
+  }
+
+  // ---- locations and stores --------------------------------------------------------------------
+
+  /** The backend for a location; a clear error when this build has none (`chosenBy` says what named it). */
+  backendFor(location: Location, chosenBy?: string): Backend {
+    return this.backends.forLocation(location, chosenBy);
+  }
+
+  /** The form of a location that identifies its database (for comparing two); unknown kinds as given. */
+  canonicalLocation(location: Location): Location {
+    return this.backends.find(location)?.canonical(location) ?? location;
+  }
+
+  /** How a location is shown to people (a path as is; a URL without its password). */
+  describeLocation(location: Location): string {
+    return this.backends.find(location)?.describeLocation(location) ?? location;
+  }
+
+  /** One store per database location per process, reused. */
+  store(location: Location): Promise<KvStore> {
+    let backend: Backend;
+    try {
+      backend = this.backends.forLocation(location);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const key = backend.canonical(location);
     let store = this.stores.get(key);
     if (!store) {
-      store = this.options.openStore ? this.options.openStore(key) : loadSqlJs().then((sql) => new SqlJsFileStore(key, sql, this.options.store));
+      store = this.options.openStore ? this.options.openStore(key) : backend.openStore(key);
       this.stores.set(key, store);
     }
     return store;
   }
 
   async open(selection: Selection | ResolvedTarget = {}, addressing: Omit<AddressDefaults, never> = {}): Promise<Session> {
-    const target = 'file' in selection ? selection : this.resolve(selection);
-    checkUsablePath(target);
-    return new Session(await this.store(target.file), target, addressing);
+    const target = 'location' in selection ? selection : this.resolve(selection);
+    const backend = this.backends.forLocation(target.location, target.source);
+    backend.checkUsable(target.location, target.source);
+    return new Session(await this.store(target.location), target, addressing);
   }
 
-  // ---- databases -------------------------------------------------------------------------------
+  // ---- named databases -------------------------------------------------------------------------
 
+  /** The named databases (of the data directory). */
   listDatabases(): DatabaseInfo[] {
-    const found = new Map<string, DatabaseInfo>();
-    const add = (name: string) => {
-      const file = databaseFile(this.layout, name);
-      const stat = fs.statSync(file, { throwIfNoEntry: false });
-      if (stat?.isFile()) found.set(name, { name, file, size: stat.size, modified: stat.mtime });
-    };
-    let entries: fs.Dirent[] = [];
-    try {
-      entries = fs.readdirSync(this.layout.dataDir, { withFileTypes: true });
-    } catch {
-      // no data directory yet
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      try {
-        add(validateDatabaseName(entry.name));
-      } catch {
-        // a directory that is not a database (e.g. the legacy `cursors`)
-      }
-    }
-    add(DEFAULT_DATABASE);
-    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.home.listDatabasesSync();
   }
 
   async createDatabase(name: string): Promise<DatabaseInfo> {
-    const file = databaseFile(this.layout, validateDatabaseName(name));
-    if (fs.existsSync(file)) throw new ProntoError('conflict', `Database '${name}' already exists (${file})`);
-    // Made here, so a read-only or full file system is reported as such, not as a missing lock path.
-    makeDirectorySync(path.dirname(file), `Cannot create database '${name}'`);
-    const store = await this.store(file);
-    await store.initialize();
+    const location = await this.home.prepareDatabase(name);
+    await (await this.store(location)).initialize();
     return this.listDatabases().find((db) => db.name === name)!;
   }
 
-  /** Removes the database file and its directory (with the cursors filed there). */
+  /** Removes the database and its directory (with the cursors filed there). */
   async deleteDatabase(name: string): Promise<void> {
-    const file = databaseFile(this.layout, validateDatabaseName(name));
-    if (!fs.existsSync(file)) throw new ProntoError('not-found', `Database '${name}' does not exist`);
-    const key = path.resolve(file);
+    const location = this.home.databaseLocation(name);
+    if (!(await this.home.exists(location))) throw new ProntoError('not-found', `Database '${name}' does not exist`);
+    await this.forget(location);
+    await this.home.deleteDatabase(name);
+  }
+
+  /** Backs up a named database (its backend decides the format: a `.tar.gz` for files). */
+  backupDatabase(name: string, request: BackupRequest): Promise<BackupResult> {
+    return this.home.backup(name, request);
+  }
+
+  /** Restores a backup into a named database (default: the one it was made of). */
+  restoreDatabase(backupFile: string, request: RestoreRequest): Promise<RestoreResult> {
+    return this.home.restore(backupFile, request);
+  }
+
+  /** Closes and drops the cached store of a location. */
+  private async forget(location: Location): Promise<void> {
+    const key = this.canonicalLocation(location);
     const store = this.stores.get(key);
     this.stores.delete(key);
     await (await store)?.close();
-    for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(file + suffix, { force: true });
-    fs.rmSync(lockPathFor(file), { recursive: true, force: true });
-    const directory = databaseDirectory(this.layout, name);
-    if (path.dirname(file) === directory) fs.rmSync(directory, { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
     const stores = [...this.stores.values()];
     this.stores.clear();
     await Promise.all(stores.map(async (store) => (await store).close()));
-  }
-}
-
-/**
- * A path the file system cannot even look up (too long, a file where a folder should be, no
- * permission) is reported with what chose it, before any store touches it.
- */
-function checkUsablePath(target: ResolvedTarget): void {
-  try {
-    fs.statSync(target.file, { throwIfNoEntry: false });
-  } catch (error) {
-    throw fsError(error, `Cannot use database ${target.file} (chosen by ${target.source})`);
   }
 }
 

@@ -1,28 +1,30 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errnoCode, errnoText, ProntoError } from './errors';
+import { type Location, resolveLocation } from './location';
 
 export const WORKDIR_FILE_NAME = '.prontodb';
 
 /**
- * A `.prontodb` file: pins a directory tree to a database, cursor or file, and optionally a user and
- * default project/namespace. Accepts the Rust CLI's forms (spec §5.6): a plain path, or JSON with
- * `path`, `cursors.<cursor>` and `users.<user>.<cursor>`.
+ * A `.prontodb` file: pins a directory tree to a database, cursor or location, and optionally a user
+ * and default project/namespace. Accepts the Rust CLI's forms (spec §5.6): a plain path, or JSON with
+ * `path`, `cursors.<cursor>` and `users.<user>.<cursor>`. Wherever a path goes, a URL
+ * (`postgres://…`) may stand instead; it is kept as written.
  */
 export interface WorkdirConfig {
   /** The `.prontodb` file itself. */
   file: string;
   database?: string;
   cursor?: string;
-  /** Absolute path of a database file (relative paths resolve against the `.prontodb`'s folder). */
-  path?: string;
+  /** A database location: an absolute file path (relative paths resolve against the `.prontodb`'s folder) or a URL. */
+  path?: Location;
   user?: string;
   project?: string;
   namespace?: string;
-  /** Cursor name → database file, for every user. */
-  cursors: Record<string, string>;
-  /** User → cursor name → database file. */
-  users: Record<string, Record<string, string>>;
+  /** Cursor name → database location, for every user. */
+  cursors: Record<string, Location>;
+  /** User → cursor name → database location. */
+  users: Record<string, Record<string, Location>>;
 }
 
 const STRING_FIELDS = ['database', 'cursor', 'path', 'user', 'project', 'namespace'] as const;
@@ -46,7 +48,7 @@ function pathMap(file: string, where: string, value: unknown, base: string): Rec
   const result: Record<string, string> = {};
   for (const [name, target] of Object.entries(value)) {
     if (typeof target !== 'string' || target.length === 0) fail(file, `'${where}.${name}' must be a non-empty path`);
-    result[name] = path.resolve(base, target);
+    result[name] = resolveLocation(target, base);
   }
   return result;
 }
@@ -67,7 +69,7 @@ export function parseWorkdirConfig(file: string, text: string): WorkdirConfig {
   for (const [key, value] of Object.entries(json)) {
     if ((STRING_FIELDS as readonly string[]).includes(key)) {
       if (typeof value !== 'string' || value.length === 0) fail(file, `'${key}' must be a non-empty string`);
-      config[key as (typeof STRING_FIELDS)[number]] = key === 'path' ? path.resolve(base, value) : value;
+      config[key as (typeof STRING_FIELDS)[number]] = key === 'path' ? resolveLocation(value, base) : value;
     } else if (key === 'cursors') {
       config.cursors = pathMap(file, 'cursors', value, base);
     } else if (key === 'users') {
@@ -102,8 +104,9 @@ function plainPath(file: string, text: string, base: string): string {
   }
   if (text.length === 0) fail(file, 'names an empty database path');
   if (text.includes('\n')) fail(file, 'a plain .prontodb holds one database file path on one line');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused (C0 and DEL, as before)
   if (/[\u0000-\u001f\u007f]/.test(text)) fail(file, 'the database path contains a control character');
-  return path.resolve(base, text);
+  return resolveLocation(text, base);
 }
 
 /** The nearest `.prontodb` in `directory` or one of its ancestors. */
@@ -153,4 +156,41 @@ export function readWorkdirConfig(file: string): WorkdirConfig {
 export function loadWorkdirConfig(directory: string): WorkdirConfig | undefined {
   const file = findWorkdirFile(directory);
   return file === undefined ? undefined : readWorkdirConfig(file);
+}
+
+/**
+ * Whether a `.prontodb` names the target for `user` (a database, cursor or location, or a `default`
+ * cursor mapping), rather than only a user or default project/namespace. Such a file outranks any
+ * selection; resolution and the editor's "this folder is pinned" both ask here.
+ */
+export function workdirPinsTarget(workdir: WorkdirConfig, user: string): boolean {
+  return Boolean(workdir.database || workdir.cursor || workdir.path || workdir.users[user]?.default || workdir.cursors.default);
+}
+
+/** The `.prontodb` in effect for some folders, or why none can be used. */
+export interface WorkdirLookup {
+  config?: WorkdirConfig;
+  /** The `.prontodb` found (also when it is malformed). */
+  file?: string;
+  /** Why the `.prontodb` found cannot be used (a 'malformed-workdir' ProntoError naming it). */
+  error?: Error;
+}
+
+/**
+ * The `.prontodb` the command line would use, looking from each folder in turn (the folder's own or
+ * an ancestor's); the first folder that has one decides. The CLI passes its working directory; the
+ * editor its workspace folders, or none when the workspace is not trusted.
+ */
+export function lookUpWorkdir(folders: readonly string[]): WorkdirLookup {
+  for (const folder of folders) {
+    let file: string | undefined;
+    try {
+      file = findWorkdirFile(folder);
+      if (!file) continue;
+      return { config: readWorkdirConfig(file), file };
+    } catch (error) {
+      return { error: error as Error, file: (error as ProntoError).file ?? file ?? path.join(folder, WORKDIR_FILE_NAME) };
+    }
+  }
+  return {};
 }

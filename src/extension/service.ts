@@ -1,12 +1,11 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type Cursor, DEFAULT_USER, validateUserName } from '../core/cursors';
 import { ProntoError } from '../core/errors';
-import { databaseFile, layoutFromEnv } from '../core/paths';
+import { layoutFromEnv } from '../core/paths';
 import { ProntoDB, type ResolvedTarget, type Selection, type Session } from '../core/pronto';
+import { chooseUser, userNameFrom } from '../core/resolution';
 import { configureSqlJs } from '../core/sqljs';
-import { findWorkdirFile, loadWorkdirConfig, WORKDIR_FILE_NAME, type WorkdirConfig } from '../core/workdir';
+import { lookUpWorkdir, WORKDIR_FILE_NAME, type WorkdirConfig, type WorkdirLookup, workdirPinsTarget } from '../core/workdir';
 import { SharedStateWatcher } from './sharedStateWatcher';
 
 /** What the user picked in the editor: a cursor or a database, by name. */
@@ -29,14 +28,11 @@ const WORKSPACE_SELECTION_KEY = 'prontodb.selection';
  */
 const NO_WORKDIR: WorkdirConfig = Object.freeze({ file: '', cursors: {}, users: {} }) as WorkdirConfig;
 
-/** A `.prontodb` that names the target (not only a user or defaults). */
-function pinsTarget(workdir: WorkdirConfig, user: string): boolean {
-  return Boolean(workdir.database || workdir.cursor || workdir.path || workdir.cursors.default || workdir.users[user]?.default);
-}
-
 /**
- * The one place the extension talks to the engine: builds ProntoDB from the settings, resolves which
- * database is active, and tells the views when the target or the data changed.
+ * The one place the extension talks to the engine: builds ProntoDB from the settings, hands the
+ * core's resolution what the editor knows (settings, workspace state, trust, folders), and tells the
+ * views when the target or the data changed. What the editor's inputs mean is decided in the core
+ * (core/resolution.ts), as for the command line.
  *
  * The selection is the command line's own (`prontodb cursor use`, the per-user selection files), so a
  * choice made in the sidebar and one made in a terminal are the same choice. Only a workspace-only
@@ -122,20 +118,31 @@ export class ProntoService implements vscode.Disposable {
 
   // ---- user and selection --------------------------------------------------------------------
 
+  /** The `prontodb.user` setting, else the user last chosen with Switch User, else the core's rule (the `.prontodb`'s, else `default`). */
   get user(): string {
-    const configured = this.settings().get<string>('user')?.trim();
-    const chosen = configured || this.context.globalState.get<string>(USER_KEY) || this.workdirState().config?.user || DEFAULT_USER;
+    const given = [this.settings().get<string>('user')?.trim() || undefined, this.context.globalState.get<string>(USER_KEY) || undefined];
+    const workdir = this.workdirState().config;
     try {
-      return validateUserName(chosen);
+      return chooseUser(given, workdir);
     } catch (error) {
-      this.warnOnce(`user:${chosen}`, `${(error as Error).message}; using '${DEFAULT_USER}'.`);
+      this.warnOnce(`user:${userNameFrom(given, workdir)}`, `${(error as Error).message}; using '${DEFAULT_USER}'.`);
       return DEFAULT_USER;
     }
   }
 
   /** The user a `prontodb` started in the workspace folder would act as (no flags, no environment). */
   commandLineUser(): string {
-    return this.workdirState().config?.user ?? DEFAULT_USER;
+    return userNameFrom([], this.workdirState().config);
+  }
+
+  /** Users with cursors or a selection on this machine, the default one and the current one. */
+  knownUsers(): string[] {
+    return [...new Set([...this.pronto.knownUsers(), this.user])].sort();
+  }
+
+  /** Where backups go: the `prontodb.backupDirectory` setting, else the core's rule (PRONTODB_BACKUP_DIR, else the default). */
+  backupDirectory(): string {
+    return this.pronto.backupDirectory(this.settings().get<string>('backupDirectory')?.trim() || undefined);
   }
 
   async setUser(user: string): Promise<void> {
@@ -195,20 +202,9 @@ export class ProntoService implements vscode.Disposable {
    * The `.prontodb` the command line would use in the first workspace folder that has one (the
    * folder's own or an ancestor's, as the CLI looks); never when the workspace is untrusted.
    */
-  workdirState(): { config?: WorkdirConfig; error?: Error; file?: string } {
+  workdirState(): WorkdirLookup {
     if (!vscode.workspace.isTrusted) return {};
-    for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      let file: string | undefined;
-      try {
-        file = findWorkdirFile(folder.uri.fsPath);
-        if (!file) continue;
-        const config = loadWorkdirConfig(folder.uri.fsPath);
-        if (config) return { config, file };
-      } catch (error) {
-        return { error: error as Error, file: (error as ProntoError).file ?? file ?? path.join(folder.uri.fsPath, WORKDIR_FILE_NAME) };
-      }
-    }
-    return {};
+    return lookUpWorkdir((vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath));
   }
 
   workdir(): WorkdirConfig | undefined {
@@ -242,17 +238,9 @@ export class ProntoService implements vscode.Disposable {
   target(): ActiveTarget {
     const user = this.user;
     const workdir = this.workdirOrThrow();
-    if (workdir && pinsTarget(workdir, user)) return this.resolve({ user }, workdir);
-    const selection = this.workspaceSelection();
-    if (selection) {
-      const resolved = this.tryResolve(selection, user, workdir);
-      if (resolved) return { ...resolved, source: `workspace selection (${selection.kind} '${selection.name}')`, workspaceOnly: true };
-      this.warnOnce(
-        `missing:workspace:${selection.kind}:${selection.name}`,
-        `The workspace selection names ${selection.kind} '${selection.name}', which does not exist on this machine; falling back.`,
-      );
-    }
-    const target = this.resolve({ user }, workdir);
+    const target = this.resolve({ user, workspace: this.workspaceSelection() }, workdir);
+    if (target.origin === 'workspace-selection') return { ...target, workspaceOnly: true };
+    if (target.fallbackNotice) this.warnOnce(`missing:${target.fallbackNotice}`, target.fallbackNotice);
     if (target.notice) this.warnOnce(`notice:${target.notice}`, target.notice);
     return target;
   }
@@ -261,7 +249,7 @@ export class ProntoService implements vscode.Disposable {
   pinnedBy(): { file: string; target: ResolvedTarget } | undefined {
     const user = this.user;
     const workdir = this.workdirOrThrow();
-    if (!workdir || !pinsTarget(workdir, user)) return undefined;
+    if (!workdir || !workdirPinsTarget(workdir, user)) return undefined;
     return { file: workdir.file, target: this.resolve({ user }, workdir) };
   }
 
@@ -269,16 +257,6 @@ export class ProntoService implements vscode.Disposable {
   private resolve(selection: Selection, workdir: WorkdirConfig | undefined): ResolvedTarget {
     const target = this.pronto.resolve(selection, workdir ?? NO_WORKDIR);
     return workdir ? target : { ...target, workdir: undefined };
-  }
-
-  private tryResolve(selection: EditorSelection, user: string, workdir: WorkdirConfig | undefined): ResolvedTarget | undefined {
-    try {
-      if (selection.kind === 'cursor') return this.resolve({ cursor: selection.name, user }, workdir);
-      const resolved = this.resolve({ database: selection.name, user }, workdir);
-      return fs.existsSync(resolved.file) ? resolved : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   // ---- sessions and change notification -------------------------------------------------------
@@ -303,9 +281,9 @@ export class ProntoService implements vscode.Disposable {
     return session;
   }
 
-  /** The file behind a view's database reference. */
+  /** The location behind a view's database reference (a file path for files), in the form that identifies it. */
   fileOf(ref: { database: string; file?: string }): string {
-    return path.resolve(ref.file ?? databaseFile(this.pronto.layout, ref.database));
+    return this.pronto.canonicalLocation(ref.file ?? this.pronto.home.databaseLocation(ref.database));
   }
 
   /**
@@ -315,7 +293,7 @@ export class ProntoService implements vscode.Disposable {
    */
   private watch(session: Session): boolean {
     const file = session.store.location;
-    if (this.watched.has(file) || !fs.existsSync(path.dirname(file))) return false;
+    if (this.watched.has(file) || !this.pronto.backends.find(file)?.canObserve(file)) return false;
     this.watched.set(
       file,
       session.store.onDidChange((event) => this.dataChanged.fire({ file, origin: event.origin })),

@@ -17,7 +17,8 @@ export async function inspectBackup(archive: string, limits: RestoreLimits = DEF
   const rules = new ArchiveRules(limits);
   let header: Buffer | undefined;
   const parser = new (tarModule().Parser)({ strict: true });
-  let stop: ArchiveRead | undefined;
+  // Set once the read has started; the callbacks below only run after that.
+  let stop: ArchiveRead | undefined = undefined;
   parser.on('entry', (entry) => {
     if (!rules.check(entry.path, entry.type, entry.size)) {
       entry.resume();

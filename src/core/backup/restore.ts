@@ -92,7 +92,8 @@ export async function restoreBackup(
  */
 async function extractValidated(archive: string, staging: string, limits: RestoreLimits): Promise<void> {
   const rules = new ArchiveRules(limits);
-  let stop: ArchiveRead | undefined;
+  // Set once the read has started; the callbacks below only run after that.
+  let stop: ArchiveRead | undefined = undefined;
   const unpack = new (tarModule().Unpack)({
     cwd: staging,
     strict: true,

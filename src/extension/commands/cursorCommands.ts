@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { DEFAULT_USER, validateCursorName, validateUserName } from '../../core/cursors';
+import { validateCursorName, validateUserName } from '../../core/cursors';
 import { validateDatabaseName } from '../../core/paths';
 import type { CursorNode } from '../cursorsView';
 import type { EditorSelection, ProntoService } from '../service';
@@ -26,7 +25,7 @@ function pickSelection(service: ProntoService): Promise<{ selection?: EditorSele
   for (const cursor of cursors) {
     items.push({
       label: `${cursor.name === target.cursor?.name ? '$(pass-filled)' : '$(circle-large-outline)'} ${cursor.name}`,
-      description: [cursor.databaseName ?? cursor.databasePath, cursor.metaContext ? `meta ${cursor.metaContext}` : undefined].filter(Boolean).join(' · '),
+      description: [cursor.databaseName ?? service.pronto.describeLocation(cursor.location), cursor.metaContext ? `meta ${cursor.metaContext}` : undefined].filter(Boolean).join(' · '),
       selection: { kind: 'cursor', name: cursor.name },
       buttons,
     });
@@ -34,7 +33,7 @@ function pickSelection(service: ProntoService): Promise<{ selection?: EditorSele
   items.push({ label: 'Databases', kind: vscode.QuickPickItemKind.Separator });
   for (const db of service.pronto.listDatabases()) {
     const active = !target.cursor && target.databaseName === db.name;
-    items.push({ label: `${active ? '$(pass-filled)' : '$(database)'} ${db.name}`, description: db.file, selection: { kind: 'database', name: db.name }, buttons });
+    items.push({ label: `${active ? '$(pass-filled)' : '$(database)'} ${db.name}`, description: service.pronto.describeLocation(db.location), selection: { kind: 'database', name: db.name }, buttons });
   }
   if (inWorkspace && service.workspaceSelection()) {
     items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(close) Stop using a workspace-only selection' });
@@ -42,7 +41,7 @@ function pickSelection(service: ProntoService): Promise<{ selection?: EditorSele
   return new Promise((resolve) => {
     const quickPick = vscode.window.createQuickPick<SelectionItem>();
     quickPick.items = items;
-    quickPick.placeholder = `Active: ${target.cursor?.name ?? target.databaseName ?? target.file} (${target.source}) — user ${target.user}`;
+    quickPick.placeholder = `Active: ${target.cursor?.name ?? target.databaseName ?? service.pronto.describeLocation(target.location)} (${target.source}) — user ${target.user}`;
     let settled = false;
     const finish = (value: Parameters<typeof resolve>[0]) => {
       settled = true;
@@ -140,7 +139,7 @@ export function registerCursorCommands(service: ProntoService): vscode.Disposabl
         void vscode.window.showWarningMessage('ProntoDB: the prontodb.user setting fixes the user; change or clear that setting to switch.');
         return undefined;
       }
-      const users = knownUsers(service);
+      const users = service.knownUsers();
       const picked = await vscode.window.showQuickPick(
         [...users.map((user) => ({ label: user, description: user === service.user ? 'current' : '' })), { label: '$(add) Another user…', description: '' }],
         { placeHolder: `Current user: ${service.user}` },
@@ -167,7 +166,7 @@ export function explainPin(service: ProntoService, scope: 'global' | 'workspace'
   }
   if (!pin) return;
   const { target } = pin;
-  const pinned = target.cursor ? `cursor '${target.cursor.name}'` : target.databaseName ? `database '${target.databaseName}'` : target.file;
+  const pinned = target.cursor ? `cursor '${target.cursor.name}'` : target.databaseName ? `database '${target.databaseName}'` : service.pronto.describeLocation(target.location);
   void vscode.window
     .showWarningMessage(
       `ProntoDB: ${pin.file} pins this folder to ${pinned}, so it stays active here. ${
@@ -181,42 +180,9 @@ export function explainPin(service: ProntoService, scope: 'global' | 'workspace'
 }
 
 async function pickCursor(service: ProntoService, placeHolder: string): Promise<string | undefined> {
-  const picked = await vscode.window.showQuickPick(service.pronto.cursors.list(service.user).map((cursor) => ({ label: cursor.name, description: cursor.databasePath })), { placeHolder });
+  const picked = await vscode.window.showQuickPick(
+    service.pronto.cursors.list(service.user).map((cursor) => ({ label: cursor.name, description: service.pronto.describeLocation(cursor.location) })),
+    { placeHolder },
+  );
   return picked?.label;
-}
-
-/** Users that have cursors or a selection file, plus the default and the current one. */
-function knownUsers(service: ProntoService): string[] {
-  const users = new Set([DEFAULT_USER, service.user]);
-  try {
-    for (const name of fs.readdirSync(service.pronto.layout.cursorCacheDir)) {
-      if (name.startsWith('cursor_')) users.add(name.slice('cursor_'.length));
-    }
-  } catch {
-    // no selection files yet
-  }
-  try {
-    for (const directory of fs.readdirSync(service.pronto.layout.dataDir)) {
-      let files: string[] = [];
-      try {
-        files = fs.readdirSync(`${service.pronto.layout.dataDir}/${directory}/cursors`);
-      } catch {
-        continue;
-      }
-      for (const file of files) {
-        const match = /^[^.]+\.([^.]+)\.cursor$/.exec(file);
-        if (match) users.add(match[1]!);
-      }
-    }
-  } catch {
-    // no data directory yet
-  }
-  return [...users].filter((user) => {
-    try {
-      validateUserName(user);
-      return true;
-    } catch {
-      return false;
-    }
-  }).sort();
 }
