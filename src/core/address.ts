@@ -1,7 +1,7 @@
 import { usageError } from './errors';
 import type { Address } from './types';
 
-/** The context separator is fixed; only the segment delimiter can be changed (spec §1.4). */
+/** The context separator is fixed; only the segment delimiter can be changed (docs/FORMAT.md#delimiter). */
 export const CONTEXT_SEPARATOR = '__';
 export const DEFAULT_DELIMITER = '.';
 export const DEFAULT_SEGMENT = 'default';
@@ -86,7 +86,7 @@ function splitSegments(head: string, delimiter: string, original: string): strin
 }
 
 /**
- * Parses an address for set/get/del (spec §1.2 with its recommended fixes): `key`, `namespace.key`
+ * Parses an address for set/get/del (docs/FORMAT.md#addresses): `key`, `namespace.key`
  * or `project.namespace.key`, each optionally followed by `__context`.
  */
 export function parseAddress(text: string, defaults: AddressDefaults = {}): Address {
@@ -113,7 +113,7 @@ export interface ListingScope {
 }
 
 /**
- * Parses the path of keys/scan (spec §1.2 "Discovery"): `prefix`, `project.namespace` or
+ * Parses the path of keys/scan (docs/FORMAT.md#listing-paths): `prefix`, `project.namespace` or
  * `project.namespace.prefix`; no path lists the default (or `-p`/`-n`) namespace.
  */
 export function parseListingPath(text: string | undefined, defaults: AddressDefaults = {}): ListingScope {

@@ -1,7 +1,7 @@
 import type { Database } from 'sql.js';
 import { ProntoError } from './errors';
 
-/** The Rust CLI's DDL (spec §4.1). Files stay structurally identical so both programs share them. */
+/** The Rust CLI's DDL (docs/FORMAT.md#schema). Files stay structurally identical so both programs share them. */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS kv (
     project    TEXT NOT NULL,

@@ -11,7 +11,7 @@ export interface ListQuery {
 }
 
 export interface SetOptions {
-  /** Per-write TTL in seconds; only allowed in TTL namespaces (spec §3). */
+  /** Per-write TTL in seconds; only allowed in TTL namespaces (docs/FORMAT.md#ttl). */
   ttlSeconds?: number;
   /**
    * Compare-and-set: the write happens only if the current value is this one (`undefined` = the
