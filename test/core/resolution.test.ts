@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateCursorName, validateUserName } from '../../src/core/cursors';
+import { parseCursorFileName, validateCursorName, validateUserName } from '../../src/core/cursors';
 import { isProntoError } from '../../src/core/errors';
 import { databaseFile, layoutFromEnv, validateDatabaseName } from '../../src/core/paths';
-import { loadWorkdirConfig, parseWorkdirConfig, readWorkdirConfig } from '../../src/core/workdir';
+import type { ProntoDB } from '../../src/core/pronto';
+import { chooseBackupDirectory, chooseUser, commandLineSelection, type ResolvedTarget, type Selection, userNameFrom } from '../../src/core/resolution';
+import { loadWorkdirConfig, lookUpWorkdir, parseWorkdirConfig, readWorkdirConfig, workdirPinsTarget } from '../../src/core/workdir';
 import { makeTempHome, type TempHome } from '../helpers/tempHome';
 
 function usageMessage(fn: () => unknown): string {
@@ -246,5 +248,135 @@ describe('cursors and resolution', () => {
     assert.deepEqual(pronto.listDatabases().map((db) => db.name), ['beta']);
     await assert.rejects(pronto.deleteDatabase('alpha'), /does not exist/);
     assert.throws(() => databaseFile(pronto.layout, '../escape'), /invalid/);
+  });
+});
+
+describe('resolution in one place (issue 7 item 5)', () => {
+  let temp: TempHome;
+  beforeEach(() => {
+    temp = makeTempHome();
+  });
+  afterEach(() => temp.cleanup());
+
+  /** What the extension's service passes the core: its user rule's answer, its workspace-only choice, the .prontodb of its (trusted) folders. */
+  function editorTarget(pronto: ProntoDB, editor: { userSetting?: string; chosenUser?: string; workspace?: Selection['workspace']; folders: string[] }): ResolvedTarget {
+    const { config } = lookUpWorkdir(editor.folders);
+    const user = chooseUser([editor.userSetting, editor.chosenUser], config);
+    return pronto.resolve({ user, workspace: editor.workspace }, config);
+  }
+
+  /** What the command line passes: its flags and environment, with the .prontodb of its working directory. */
+  function commandLineTarget(pronto: ProntoDB, flags: { database?: string; cursor?: string; user?: string }, env: Record<string, string>, cwd: string): ResolvedTarget {
+    return pronto.resolve(commandLineSelection({ flags, env }), lookUpWorkdir([cwd]).config);
+  }
+
+  const essence = (target: ResolvedTarget) => [target.location, target.databaseName, target.cursor?.name, target.user, target.metaContext, target.origin, target.source];
+
+  it('the command line and the editor get the same target from the same facts', async () => {
+    const pronto = temp.pronto();
+    await pronto.cursors.set('wk', 'alice', { database: 'alicedb' }, { metaContext: 'm' });
+    await pronto.cursors.select('alice', 'wk');
+    await pronto.cursors.select('default', 'globaldb');
+    const folder = path.join(temp.home, 'repo');
+    fs.mkdirSync(folder);
+
+    // No flags, nothing pinned: the user's own selection, else the global one.
+    assert.deepEqual(essence(editorTarget(pronto, { folders: [folder] })), essence(commandLineTarget(pronto, {}, {}, folder)));
+    assert.equal(commandLineTarget(pronto, {}, {}, folder).databaseName, 'globaldb');
+    const alice = essence(commandLineTarget(pronto, {}, { PRONTODB_USER: 'alice' }, folder));
+    assert.deepEqual(essence(editorTarget(pronto, { userSetting: 'alice', folders: [folder] })), alice);
+    assert.deepEqual(essence(editorTarget(pronto, { chosenUser: 'alice', folders: [folder] })), alice);
+    assert.deepEqual(alice.slice(0, 6), [pronto.home.databaseLocation('alicedb'), 'alicedb', 'wk', 'alice', 'm', 'user-selection']);
+
+    // A .prontodb that pins the folder: both find it from a subfolder, and it outranks a workspace-only choice.
+    fs.writeFileSync(path.join(folder, '.prontodb'), JSON.stringify({ database: 'pinned', user: 'alice' }));
+    const sub = path.join(folder, 'src');
+    fs.mkdirSync(sub);
+    const pinned = essence(commandLineTarget(pronto, {}, {}, sub));
+    assert.deepEqual(pinned.slice(3, 6), ['alice', null, 'workdir']);
+    assert.deepEqual(essence(editorTarget(pronto, { folders: [sub], workspace: { kind: 'database', name: 'globaldb' } })), pinned);
+    // An untrusted workspace passes no folders: the .prontodb does not apply, as for a CLI run elsewhere.
+    assert.deepEqual(essence(editorTarget(pronto, { folders: [] })), essence(commandLineTarget(pronto, {}, {}, temp.home)));
+  });
+
+  it("the editor's workspace-only choice ranks below a pinning .prontodb and above the selections; a missing one falls back with a notice", async () => {
+    const pronto = temp.pronto();
+    await pronto.createDatabase('here');
+    await pronto.cursors.set('c', 'default', { database: 'cdb' });
+    await pronto.cursors.select('default', 'here');
+    const byDatabase = pronto.resolve({ workspace: { kind: 'database', name: 'here' } });
+    assert.deepEqual([byDatabase.databaseName, byDatabase.origin, byDatabase.source], ['here', 'workspace-selection', "workspace selection (database 'here')"]);
+    const byCursor = pronto.resolve({ workspace: { kind: 'cursor', name: 'c' } });
+    assert.deepEqual([byCursor.cursor?.name, byCursor.origin, byCursor.source], ['c', 'workspace-selection', "workspace selection (cursor 'c')"]);
+    for (const missing of [{ kind: 'database', name: 'elsewhere' }, { kind: 'cursor', name: 'gone' }] as const) {
+      const fallback = pronto.resolve({ workspace: missing });
+      assert.deepEqual([fallback.databaseName, fallback.origin], ['here', 'global-selection']);
+      assert.equal(fallback.fallbackNotice, `The workspace selection names ${missing.kind} '${missing.name}', which does not exist on this machine; falling back.`);
+    }
+    assert.equal(pronto.resolve().fallbackNotice, undefined);
+    assert.equal(pronto.resolve({ cursor: 'c', workspace: { kind: 'database', name: 'here' } }).origin, 'cursor', 'a --cursor flag outranks it');
+  });
+
+  it('chooses the user: given names in order, else the .prontodb, else default; the command line environment counts empty as unset', () => {
+    const workdir = parseWorkdirConfig('/w/.prontodb', '{"user":"carol"}');
+    assert.equal(chooseUser(['alice', 'bob'], workdir), 'alice');
+    assert.equal(chooseUser([undefined, 'bob'], workdir), 'bob');
+    assert.equal(chooseUser([undefined, undefined], workdir), 'carol');
+    assert.equal(chooseUser([], undefined), 'default');
+    assert.throws(() => chooseUser(['1bad'], workdir), /User name '1bad' is invalid/);
+    assert.equal(userNameFrom(['1bad'], workdir), '1bad');
+    assert.deepEqual(commandLineSelection({ flags: {}, env: { PRONTODB_USER: '', PRONTODB_DATABASE: '', PRONTODB_CURSOR: 'c' } }), { database: undefined, databasePath: undefined, cursor: 'c', user: undefined });
+    assert.deepEqual(commandLineSelection({ flags: { user: 'u', database: 'd' }, env: { PRONTODB_USER: 'e', PRONTODB_CURSOR: 'c' } }), { database: 'd', cursor: undefined, user: 'u' }, 'a flag that picks a target ignores the environment');
+  });
+
+  it('decides the backup directory once: given folder, else PRONTODB_BACKUP_DIR, else the default; relative to the cwd', () => {
+    const env = { HOME: '/home/u' };
+    assert.equal(chooseBackupDirectory({ env, cwd: '/w' }), '/home/u/repos/zindex/cache/backup');
+    assert.equal(chooseBackupDirectory({ env: { ...env, PRONTODB_BACKUP_DIR: '' }, cwd: '/w' }), '/home/u/repos/zindex/cache/backup', 'empty counts as unset');
+    assert.equal(chooseBackupDirectory({ env: { ...env, PRONTODB_BACKUP_DIR: 'bk' }, cwd: '/w' }), '/w/bk');
+    assert.equal(chooseBackupDirectory({ given: 'out', env: { ...env, PRONTODB_BACKUP_DIR: '/b' }, cwd: '/w' }), '/w/out');
+    const pronto = temp.pronto({ cwd: '/somewhere' });
+    assert.equal(pronto.backupDirectory(), path.join(temp.home, 'repos', 'zindex', 'cache', 'backup'));
+    assert.equal(pronto.backupDirectory('rel'), '/somewhere/rel');
+  });
+
+  it('knows the users that have cursors or selections, from the cursor file names parsed in one place', async () => {
+    const pronto = temp.pronto();
+    assert.deepEqual(pronto.knownUsers(), ['default']);
+    await pronto.cursors.set('a', 'bob', { database: 'x' });
+    await pronto.cursors.select('carol', 'x');
+    const legacy = path.join(pronto.layout.dataDir, 'cursors');
+    fs.mkdirSync(legacy, { recursive: true });
+    fs.writeFileSync(path.join(legacy, 'old.dave.cursor'), '{}');
+    fs.writeFileSync(path.join(pronto.layout.cursorCacheDir, 'cursor_not valid'), 'x');
+    assert.deepEqual(pronto.knownUsers(), ['bob', 'carol', 'dave', 'default']);
+    assert.deepEqual(parseCursorFileName('a.bob.cursor'), { name: 'a', user: 'bob' });
+    assert.deepEqual(parseCursorFileName('a.cursor'), { name: 'a', user: 'default' });
+    assert.equal(parseCursorFileName('a.b.c.cursor'), undefined);
+    assert.equal(parseCursorFileName('a.cursor.tmp'), undefined);
+  });
+
+  it('looks up the .prontodb in effect: the first folder with one decides; a malformed one is reported with its file', () => {
+    const one = path.join(temp.home, 'one');
+    const two = path.join(temp.home, 'two');
+    fs.mkdirSync(one);
+    fs.mkdirSync(two);
+    assert.deepEqual(lookUpWorkdir([one, two]), {});
+    fs.writeFileSync(path.join(two, '.prontodb'), '{"database":"b"}');
+    assert.equal(lookUpWorkdir([one, two]).config?.database, 'b');
+    fs.writeFileSync(path.join(one, '.prontodb'), '{"database": 3}');
+    const bad = lookUpWorkdir([one, two]);
+    assert.equal(bad.file, path.join(one, '.prontodb'));
+    assert.ok(isProntoError(bad.error, 'malformed-workdir'));
+    assert.deepEqual(lookUpWorkdir([]), {});
+  });
+
+  it('says whether a .prontodb pins the target for a user, the same test resolution applies', () => {
+    const parse = (json: object) => parseWorkdirConfig('/w/.prontodb', JSON.stringify(json));
+    assert.equal(workdirPinsTarget(parse({ user: 'alice', project: 'p' }), 'alice'), false);
+    for (const json of [{ database: 'd' }, { cursor: 'c' }, { path: 'x.prdb' }, { cursors: { default: 'x.prdb' } }]) assert.equal(workdirPinsTarget(parse(json), 'alice'), true, JSON.stringify(json));
+    const perUser = parse({ users: { bob: { default: 'b.prdb' } } });
+    assert.equal(workdirPinsTarget(perUser, 'bob'), true);
+    assert.equal(workdirPinsTarget(perUser, 'alice'), false);
   });
 });
