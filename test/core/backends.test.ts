@@ -9,6 +9,7 @@ import { SqlJsFileBackend } from '../../src/core/fileBackend';
 import { SqlJsFileStore } from '../../src/core/fileStore';
 import { displayLocation, isUrlLocation, locationScheme, locationStem, resolveLocation } from '../../src/core/location';
 import { lockPathFor } from '../../src/core/lock';
+import { layoutFromEnv } from '../../src/core/paths';
 import { loadSqlJs } from '../../src/core/sqljs';
 import type { KvStore } from '../../src/core/store';
 import { parseWorkdirConfig } from '../../src/core/workdir';
@@ -199,15 +200,23 @@ describe('backends', () => {
   });
 
   it('the file backend removes a deleted database with its sidecars, lock and folder', async () => {
-    const pronto = temp.pronto();
-    const info = await pronto.createDatabase('gone');
-    assert.equal(info.location, pronto.home.databaseLocation('gone'));
-    assert.equal(info.file, info.location);
-    for (const suffix of ['-wal', '-shm', '-journal']) fs.writeFileSync(info.location + suffix, '');
-    fs.mkdirSync(lockPathFor(info.location), { recursive: true });
-    await pronto.deleteDatabase('gone');
-    assert.equal(fs.existsSync(path.dirname(info.location)), false);
-    for (const suffix of ['', '-wal', '-shm', '-journal']) assert.equal(fs.existsSync(info.location + suffix), false, suffix);
+    // PRONTO_DB puts main's file outside the data directory: only the file backend's own list of
+    // what lives beside a database file removes those.
+    const elsewhere = path.join(temp.home, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    const pronto = temp.pronto({ layout: { ...layoutFromEnv(temp.env), mainDatabaseOverride: path.join(elsewhere, 'my.db') } });
+    for (const name of ['gone', 'main']) {
+      const info = await pronto.createDatabase(name);
+      assert.equal(info.location, pronto.home.databaseLocation(name));
+      assert.equal(info.file, info.location);
+      for (const suffix of ['-wal', '-shm', '-journal']) fs.writeFileSync(info.location + suffix, '');
+      fs.mkdirSync(lockPathFor(info.location), { recursive: true });
+      await pronto.deleteDatabase(name);
+      for (const suffix of ['', '-wal', '-shm', '-journal']) assert.equal(fs.existsSync(info.location + suffix), false, `${name}${suffix}`);
+      assert.equal(fs.existsSync(lockPathFor(info.location)), false);
+    }
+    assert.equal(fs.existsSync(path.join(pronto.layout.dataDir, 'gone')), false);
+    assert.deepEqual(fs.readdirSync(elsewhere), []);
     assert.deepEqual(await pronto.home.listDatabases(), []);
   });
 

@@ -315,6 +315,11 @@ describe('resolution in one place (issue 7 item 5)', () => {
     }
     assert.equal(pronto.resolve().fallbackNotice, undefined);
     assert.equal(pronto.resolve({ cursor: 'c', workspace: { kind: 'database', name: 'here' } }).origin, 'cursor', 'a --cursor flag outranks it');
+    fs.writeFileSync(path.join(temp.home, '.prontodb'), '{"database":"pinned"}');
+    const pinned = pronto.resolve({ workspace: { kind: 'database', name: 'here' } });
+    assert.deepEqual([pinned.databaseName, pinned.origin, pinned.fallbackNotice], ['pinned', 'workdir', undefined], 'a .prontodb that names a target outranks it');
+    fs.writeFileSync(path.join(temp.home, '.prontodb'), '{"user":"default","project":"p"}');
+    assert.equal(pronto.resolve({ workspace: { kind: 'database', name: 'here' } }).origin, 'workspace-selection', 'one that only sets defaults does not');
   });
 
   it('chooses the user: given names in order, else the .prontodb, else default; the command line environment counts empty as unset', () => {
