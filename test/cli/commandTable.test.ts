@@ -195,7 +195,7 @@ describe('CLI command table: what the split registries got wrong', () => {
     assert.deepEqual(fs.readdirSync(out), [], 'a refused backup wrote an archive');
     assert.equal(fs.existsSync(path.dirname(box.dbFile('extra'))), false, 'a refused db create made the database');
     assert.equal(await box.ok(['cursor', 'list']), cursorsBefore, 'a refused cursor command changed the selection');
-    assert.match(cursorsBefore, /^  work\t/, 'no cursor is selected to begin with');
+    assert.match(cursorsBefore, /^ {2}work\t/, 'no cursor is selected to begin with');
   });
 
   it('--help outranks --version, so version --help and help --help describe those commands', async () => {
