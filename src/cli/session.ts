@@ -1,14 +1,12 @@
 /** What most command handlers share: which database the flags and environment select, and status lines. */
 import type { Selection, Session } from '../core/pronto';
+import { commandLineSelection } from '../core/resolution';
 import type { CommandContext } from './commandTable';
 
-/** Flags first; the environment (empty values count as unset) only when no flag picks a target. */
+/** What the flags and the environment select; the core decides what they mean (core/resolution.ts). */
 export function selectionOf({ invocation, io }: CommandContext): Selection {
-  const { options } = invocation;
-  const fromEnv = (name: string) => io.env[name] || undefined;
-  const user = options.user ?? fromEnv('PRONTODB_USER');
-  if (options.database !== undefined || options.cursor !== undefined) return { database: options.database, cursor: options.cursor, user };
-  return { database: fromEnv('PRONTODB_DATABASE'), databasePath: fromEnv('PRONTODB_DATABASE_PATH'), cursor: fromEnv('PRONTODB_CURSOR'), user };
+  const { database, cursor, user } = invocation.options;
+  return commandLineSelection({ flags: { database, cursor, user }, env: io.env });
 }
 
 export async function openSession(context: CommandContext): Promise<Session> {

@@ -1,14 +1,14 @@
 /** Backups of named databases: backup (create, --list, --rotate, --restore) and restore. */
 import * as path from 'node:path';
-import { createBackup, defaultBackupDirectory, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
+import { listBackups, rotateBackups } from '../../core/backup';
 import { usageError } from '../../core/errors';
 import type { CommandContext, CommandSpec, ExitCode } from '../commandTable';
 import { wholeNumber } from '../options';
 import { selectionOf, status } from '../session';
 
+/** --output, else the core's rule (PRONTODB_BACKUP_DIR, else the default). */
 function backupDirectory(context: CommandContext): string {
-  const { options } = context.invocation;
-  return path.resolve(options.output ?? context.io.env.PRONTODB_BACKUP_DIR ?? defaultBackupDirectory(context.io.env));
+  return context.pronto.backupDirectory(context.invocation.options.output);
 }
 
 /** Backups archive named databases only: a file picked by path has no name to archive under. */
@@ -21,7 +21,7 @@ function selectedDatabaseName(context: CommandContext): string {
 }
 
 async function restore(context: CommandContext, archive: string): Promise<ExitCode> {
-  const result = await restoreBackup(context.pronto.layout, archive, {
+  const result = await context.pronto.restoreDatabase(archive, {
     target: context.invocation.options.target,
     safetyDir: backupDirectory(context),
   });
@@ -41,7 +41,7 @@ export const BACKUP_COMMANDS: CommandSpec[] = [
         async run(context) {
           const directory = backupDirectory(context);
           const database = selectedDatabaseName(context);
-          const made = await createBackup(context.pronto.layout, database, { outputDir: directory });
+          const made = await context.pronto.backupDatabase(database, { outputDir: directory });
           context.io.out(`${made.file}\n`);
           status(context, `Backed up database '${database}' (${made.size} bytes, ${made.files.length} files)`);
           return 0;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type BackupInfo, createBackup, defaultBackupDirectory, inspectBackup, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
+import { type BackupInfo, createBackup, inspectBackup, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
 import type { Cursor } from '../../core/cursors';
 import { usageError } from '../../core/errors';
 import { databaseDirectory, databaseFile, validateDatabaseName } from '../../core/paths';
@@ -12,9 +12,7 @@ import { explainPin } from './cursorCommands';
 import { ask, confirm, registerCommand, validateWith, withProgress } from './ui';
 
 function backupDirectory(service: ProntoService): string {
-  const configured = vscode.workspace.getConfiguration('prontodb').get<string>('backupDirectory')?.trim();
-  const env = service.engineEnv();
-  return path.resolve(configured || env.PRONTODB_BACKUP_DIR || defaultBackupDirectory(env));
+  return service.backupDirectory();
 }
 
 /** The database a command is about: the clicked one, else the active one (which must be named). */
