@@ -25,7 +25,7 @@ const ENTRY_SELECT = 'project, namespace, key, context, CAST(value AS BLOB), cre
 const SAME_ADDRESS = 'project = ? AND namespace = ? AND key = ? AND context IS ?';
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
 /**
- * Files the Rust CLI wrote may hold several rows for one address (spec §4.5): only the newest
+ * Files the Rust CLI wrote may hold several rows for one address (docs/FORMAT.md#null-context-duplicates): only the newest
  * counts, everywhere. An index probe per row keeps listings streaming in key order for paging.
  */
 const NEWEST_OF_ADDRESS = `NOT EXISTS (SELECT 1 FROM kv AS newer WHERE newer.project = kv.project AND newer.namespace = kv.namespace
@@ -209,7 +209,7 @@ export class SqlJsStore implements KvStore {
 
   get(address: Address): Promise<Entry | undefined> {
     return this.read((db, now) => {
-      // Files written by the Rust CLI may hold duplicate context-less rows (spec §4.5): newest wins.
+      // Files written by the Rust CLI may hold duplicate context-less rows (docs/FORMAT.md#null-context-duplicates): newest wins.
       // Picked here rather than with ORDER BY, which costs sql.js a sort per lookup (4x the query).
       const rows = this.rows(db, `SELECT ${ENTRY_SELECT}, rowid FROM kv WHERE ${SAME_ADDRESS}`, [
         address.project,
@@ -365,8 +365,8 @@ export class SqlJsStore implements KvStore {
 
   private async commit(batch: WriteJob[]): Promise<void> {
     let write: FileWrite | undefined;
-    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    let changed = false;
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    let changed: boolean;
     try {
       write = await this.backing.beginWrite();
       for (let attempt = 1; ; attempt++) {
@@ -403,7 +403,6 @@ export class SqlJsStore implements KvStore {
     write: FileWrite,
   ): Promise<{ outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>; changed: boolean }> {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    let changed = false;
     {
       let db = this.ensureCurrent();
       if (write.changedSince(this.version!)) {
@@ -443,14 +442,14 @@ export class SqlJsStore implements KvStore {
         throw error;
       }
       // A new file is written once something succeeded in it, even if that changed no row (initialize).
-      changed = keptChanges > 0 || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
+      const changed = keptChanges > 0 || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
       if (changed) {
         this.version = await write.replace(db.export(), this.version!);
         this.fileWrites++;
         this.schemaUnwritten = false;
       }
+      return { outcomes, changed };
     }
-    return { outcomes, changed };
   }
 
   private totalChanges(db: Database): number {
@@ -494,7 +493,7 @@ export class SqlJsStore implements KvStore {
       const keptExpiry = options.keepExpiry && ttl === undefined && live ? { expiresAt: live[2] as number | null } : undefined;
       const expiresAt = keptExpiry ? keptExpiry.expiresAt : effectiveTtl === undefined ? null : now + effectiveTtl;
       const createdAt = live ? (live[0] as number) : now;
-      // Delete-then-insert: INSERT OR REPLACE never replaces a NULL-context row (spec §4.5).
+      // Delete-then-insert: INSERT OR REPLACE never replaces a NULL-context row (docs/FORMAT.md#null-context-duplicates).
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
       this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...params, value, createdAt, now, expiresAt]);
     });
@@ -588,7 +587,7 @@ export class SqlJsStore implements KvStore {
       const insert = this.statement(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
       // Namespaces with no rows yet skip the per-row delete: INSERT OR REPLACE settles repeated
       // addresses with a context, and one statement per namespace afterwards keeps the last of
-      // repeated context-less ones (which a primary key with NULL cannot catch, spec §4.5).
+      // repeated context-less ones (which a primary key with NULL cannot catch, docs/FORMAT.md#null-context-duplicates).
       const replace = this.statement(db, `INSERT OR REPLACE INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
       const emptiness = new Map<string, boolean>();
       let current: { project: string; namespace: string; empty: boolean } | undefined;

@@ -56,7 +56,7 @@ function listDir(directory: string): string[] {
 }
 
 const RUST_ROWS = `
--- Context-less overwrites made duplicates (spec §4.5), oldest first; the Rust CLI reads 'old'.
+-- Context-less overwrites made duplicates (docs/FORMAT.md#null-context-duplicates), oldest first; the Rust CLI reads 'old'.
 INSERT INTO kv VALUES ('default','default','dup',NULL,'old',100,100,NULL);
 INSERT INTO kv VALUES ('default','default','dup',NULL,'middle',200,200,NULL);
 INSERT INTO kv VALUES ('default','default','dup',NULL,'newest',300,300,NULL);
