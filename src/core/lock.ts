@@ -191,6 +191,7 @@ export async function lockFile(file: string, options: LockOptions = {}): Promise
           // rename() publishes the directory with its holder file atomically; it fails with
           // ENOTEMPTY/EEXIST when another holder got there first.
           fs.renameSync(pending, lockPath);
+          removeAbandonedWaiters(lockPath, staleMs);
           return heldLock(file, lockPath, path.join(lockPath, holderName));
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
@@ -236,6 +237,35 @@ function rmdirQuietly(directory: string): void {
     fs.rmdirSync(directory);
   } catch {
     // not empty (someone holds it now) or already gone
+  }
+}
+
+/**
+ * Waiters keep their holder file in `<lock>.<token>.pending` until they get the lock; one killed
+ * while waiting leaves it behind. Removed once its process provably no longer exists (or, holding
+ * no readable holder file, once it is older than `staleMs`). Only called while holding the lock.
+ */
+function removeAbandonedWaiters(lockPath: string, staleMs: number): void {
+  const directory = path.dirname(lockPath);
+  const prefix = `${path.basename(lockPath)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.pending')) continue;
+    const pending = path.join(directory, name);
+    try {
+      const holderName = fs.readdirSync(pending).find((entry) => entry.startsWith(HOLDER_PREFIX));
+      const text = holderName === undefined ? null : readProcFile(path.join(pending, holderName));
+      const holder = text === null ? undefined : parseHolder(text);
+      const abandoned = holder ? holderState(holder) === 'dead' : Date.now() - fs.statSync(pending).mtimeMs > staleMs;
+      if (abandoned) fs.rmSync(pending, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile, or not ours to judge
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { displayKey, formatAddress } from '../core/address';
+import { displayLocation, isUrlLocation, locationStem } from '../core/location';
 import type { ResolvedTarget, Session } from '../core/pronto';
 import type { ListQuery } from '../core/store';
 import type { Entry } from '../core/types';
@@ -149,7 +149,7 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
           (fact): fact is string => fact !== undefined,
         );
         item.description = facts.join(' · ');
-        item.tooltip = node.missing ? `${node.location}\n\nNot created yet: the first value written creates it.` : node.location;
+        item.tooltip = node.missing ? `${displayLocation(node.location)}\n\nNot created yet: the first value written creates it.` : displayLocation(node.location);
         // Screen readers read the name and the facts, not the file path of the tooltip.
         item.accessibilityInformation = { label: [node.ref.database, ...facts].join(', '), role: 'treeitem' };
         item.contextValue = node.active ? 'activeDatabase' : 'database';
@@ -309,21 +309,23 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         command: file ? { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(file)] } : undefined,
       };
     }
+    const { pronto } = this.service;
+    const activeLocation = target && pronto.canonicalLocation(target.location);
     const nodes: DatabasesNode[] = databases.map((db) => ({
       kind: 'database',
       ref: { database: db.name },
-      active: target !== undefined && path.resolve(db.file) === path.resolve(target.file),
+      active: activeLocation !== undefined && pronto.canonicalLocation(db.location) === activeLocation,
       size: db.size,
-      location: db.file,
+      location: db.location,
     }));
     if (target && !nodes.some((node) => node.kind === 'database' && node.active)) {
-      // The active target is a file outside the data directory (a cursor or .prontodb path), or not created yet.
-      const exists = fs.existsSync(target.file);
+      // The active target lives outside the data directory (a cursor or .prontodb path, a server), or is not created yet.
+      const exists = isUrlLocation(target.location) || fs.existsSync(target.location);
       // `main` that nobody chose and nobody created is no database: the welcome view says what to do.
       if (exists || target.source !== 'default') {
-        const label = target.databaseName ?? target.cursor?.name ?? path.basename(target.file);
-        const ref = target.databaseName && this.service.fileOf({ database: target.databaseName }) === path.resolve(target.file) ? { database: label } : { database: label, file: target.file };
-        nodes.unshift({ kind: 'database', ref, active: true, location: target.file, missing: !exists });
+        const label = target.databaseName ?? target.cursor?.name ?? locationStem(target.location);
+        const ref = target.databaseName && this.service.fileOf({ database: target.databaseName }) === activeLocation ? { database: label } : { database: label, file: target.location };
+        nodes.unshift({ kind: 'database', ref, active: true, location: target.location, missing: !exists });
       }
     }
     if (problem) nodes.unshift(problem);

@@ -1,3 +1,4 @@
+import { displayLocation } from '../core/location';
 import * as vscode from 'vscode';
 import type { ProntoService } from './service';
 
@@ -9,10 +10,10 @@ export function registerStatusBar(service: ProntoService): { item: vscode.Status
   const update = () => {
     try {
       const target = service.target();
-      const name = target.cursor?.name ?? target.databaseName ?? target.file;
+      const name = target.cursor?.name ?? target.databaseName ?? displayLocation(target.location);
       item.text = `$(database) ${name}${target.user === 'default' ? '' : ` · ${target.user}`}`;
       const tooltip = new vscode.MarkdownString(`**ProntoDB** — ${target.cursor ? `cursor \`${target.cursor.name}\`` : `database \`${name}\``}\n\n`);
-      tooltip.appendMarkdown(`File: \`${target.file}\`  \nUser: \`${target.user}\`  \nChosen by: ${target.source}`);
+      tooltip.appendMarkdown(`Location: \`${displayLocation(target.location)}\`  \nUser: \`${target.user}\`  \nChosen by: ${target.source}`);
       if (target.metaContext) tooltip.appendMarkdown(`  \nMeta context: \`${target.metaContext}\``);
       tooltip.appendMarkdown('\n\nClick to switch cursor.');
       item.tooltip = tooltip;

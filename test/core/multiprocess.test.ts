@@ -162,7 +162,7 @@ describe('multi-process: a writer killed with SIGKILL', () => {
         acknowledged.push(...result.stdout.split('\n').filter(Boolean));
       }
       assert.equal(integrityCheck(file), 'ok');
-      assert.deepEqual(leftovers(file), [], 'the next writer removes the dead one\'s temp files, and the lock is released');
+      assert.deepEqual(leftovers(file), [], `the next writer removes the dead one's temp files and abandoned lock waits, and the lock is released; ${replay}`);
     }
     const values = storedValues(file);
     for (const key of acknowledged) assert.equal(values.get(key), `value of ${key}`, `acknowledged ${key} was lost; ${replay}`);

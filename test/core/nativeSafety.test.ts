@@ -158,6 +158,28 @@ describe('item 1: a live writer keeps its lock however long it is paused', () =>
     await assert.rejects(lockFile(file, { timeoutMs: 300 }), (error: unknown) => isProntoError(error, 'locked') && /another host/.test((error as Error).message));
   });
 
+  it('the waiting place of a writer killed while it waited for the lock is removed by the next lock holder; a live waiter\'s stays', async () => {
+    const file = box.dbFile('main');
+    await box.ok(['set', 'k', 'v']);
+    const probe = await lockFile(file);
+    const [holderName] = fs.readdirSync(probe.lockPath);
+    const me = JSON.parse(fs.readFileSync(path.join(probe.lockPath, holderName!), 'utf8')) as Record<string, unknown>;
+    await probe.release();
+    const exited = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const plant = (token: string, holder: object): string => {
+      const pending = `${lockPathFor(file)}.${token}.pending`;
+      fs.mkdirSync(pending);
+      fs.writeFileSync(path.join(pending, `holder-${token}`), JSON.stringify({ ...holder, token }));
+      return pending;
+    };
+    const dead = plant('dead-1', { ...me, pid: Number(exited.stdout), start: '1' });
+    const live = plant('live-1', me);
+    await box.ok(['set', 'k', 'w']);
+    assert.equal(fs.existsSync(dead), false, 'a dead waiter\'s pending directory is removed');
+    assert.equal(fs.existsSync(live), true, 'a live waiter\'s pending directory stays');
+    fs.rmSync(live, { recursive: true });
+  });
+
   it('a writer that no longer holds the lock at the moment of the rename does not replace the file or acknowledge', async () => {
     const file = box.dbFile('main');
     const store = openStore(file);

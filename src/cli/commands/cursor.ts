@@ -1,6 +1,7 @@
 /** Cursors, per user: set, list, active, use, delete, rename, clear, and the bare `cursor <name>`. */
 import { DEFAULT_USER } from '../../core/cursors';
 import { ProntoError } from '../../core/errors';
+import { displayLocation } from '../../core/location';
 import type { ResolvedTarget } from '../../core/pronto';
 import type { CommandContext, CommandSpec } from '../commandTable';
 import { selectionOf, status } from '../session';
@@ -9,8 +10,9 @@ function userOf(context: CommandContext): string {
   return selectionOf(context).user ?? DEFAULT_USER;
 }
 
-function describe(name: string, file: string, meta: string | null): string {
-  return `${name}\t${file}${meta ? `\tmeta:${meta}` : ''}`;
+/** A URL's password never reaches the output (`displayLocation`). */
+function describe(name: string, location: string, meta: string | null): string {
+  return `${name}\t${displayLocation(location)}${meta ? `\tmeta:${meta}` : ''}`;
 }
 
 /**
@@ -32,7 +34,7 @@ async function selectAndExplain(context: CommandContext, name: string): Promise<
   const outranking = outrankingSource(context, target);
   if (outranking === undefined) return 0;
   context.io.err(
-    `note: ${outranking} outranks the selection here, so commands run here still use ${target.file}; ` +
+    `note: ${outranking} outranks the selection here, so commands run here still use ${displayLocation(target.location)}; ` +
       `'${name}' applies where nothing outranks it`,
   );
   return 0;
@@ -71,7 +73,7 @@ export const CURSOR_COMMANDS: CommandSpec[] = [
             defaultProject: options.project ?? null,
             defaultNamespace: options.namespace ?? null,
           });
-          status(context, `Cursor '${cursor.name}' set to '${cursor.databasePath}'${cursor.metaContext ? ` with meta context '${cursor.metaContext}'` : ''}`);
+          status(context, `Cursor '${cursor.name}' set to '${displayLocation(cursor.databasePath)}'${cursor.metaContext ? ` with meta context '${cursor.metaContext}'` : ''}`);
           return 0;
         },
       },
@@ -94,7 +96,7 @@ export const CURSOR_COMMANDS: CommandSpec[] = [
         usage: 'cursor active',
         async run(context) {
           const target = context.pronto.resolve(selectionOf(context));
-          context.io.out(`${target.cursor?.name ?? target.databaseName ?? target.file}\t${target.file}\t${target.source}\tuser:${target.user}\n`);
+          context.io.out(`${target.cursor?.name ?? target.databaseName ?? displayLocation(target.location)}\t${displayLocation(target.location)}\t${target.source}\tuser:${target.user}\n`);
           return 0;
         },
       },

@@ -1,6 +1,7 @@
 /** Moving entries in and out as JSON or CSV: export, import. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { displayLocation } from '../../core/location';
 import { writeFileAtomically } from '../../core/atomicFile';
 import { fsError, ProntoError, usageError } from '../../core/errors';
 import { decodeUtf8, formatFromFileName, parseDocument, serializeDocument, type TransferFormat } from '../../core/transfer';
@@ -88,7 +89,7 @@ export const TRANSFER_COMMANDS: CommandSpec[] = [
           const document = parseDocument(text, format, fromStdin ? 'standard input' : file);
           const session = await openSession(context);
           const count = await session.importEntries(document.entries, document.ttlNamespaces, { preserveTimestamps: options['preserve-timestamps'] });
-          status(context, `Imported ${count} entries into ${session.target.databaseName ?? session.target.file}`);
+          status(context, `Imported ${count} entries into ${session.target.databaseName ?? displayLocation(session.target.location)}`);
           return 0;
         },
       },
