@@ -4,7 +4,6 @@
  * pending `-wal` is never written over, and broken or foreign files are refused and left untouched.
  */
 import * as assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isProntoError } from '../../src/core/errors';
@@ -22,6 +21,7 @@ import {
   sqlite3,
   sqliteRows,
 } from '../helpers/cliHarness';
+import { NativeSession } from '../helpers/nativeSession';
 
 let box: Sandbox;
 
@@ -247,53 +247,6 @@ describe('interop: a database in rollback-journal mode', () => {
     assert.deepEqual(sqliteRows(file, 'SELECT key, value FROM kv ORDER BY key;'), [['k', 'native'], ['k2', 'ours']]);
   });
 });
-
-/** A sqlite3 shell kept running, fed statements on stdin; `until` waits for a marker line. */
-class NativeSession {
-  private output = '';
-  readonly child: ChildProcessWithoutNullStreams;
-
-  constructor(file: string) {
-    this.child = spawn('sqlite3', ['-batch', file]);
-    this.child.stdout.on('data', (chunk: Buffer) => {
-      this.output += chunk.toString('utf8');
-    });
-    this.child.stderr.on('data', (chunk: Buffer) => {
-      this.output += chunk.toString('utf8');
-    });
-  }
-
-  /** Runs statements and resolves once sqlite3 has executed them (it echoes a marker). */
-  async exec(sql: string): Promise<string> {
-    const marker = `done-${Math.random().toString(36).slice(2)}`;
-    const start = this.output.length;
-    this.child.stdin.write(`${sql}\nSELECT '${marker}';\n`);
-    const deadline = Date.now() + 10_000;
-    while (!this.output.includes(marker, start)) {
-      if (Date.now() > deadline) throw new Error(`sqlite3 did not answer: ${this.output}`);
-      if (this.child.exitCode !== null) throw new Error(`sqlite3 exited: ${this.output}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return this.output.slice(start, this.output.indexOf(marker, start));
-  }
-
-  kill(): Promise<void> {
-    return this.close('SIGKILL');
-  }
-
-  quit(): Promise<void> {
-    return this.close();
-  }
-
-  private close(signal?: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.child.on('exit', () => resolve());
-      if (signal) this.child.kill(signal);
-      else this.child.stdin.end('.quit\n');
-    });
-  }
-}
 
 describe('interop: a pending -wal beside the file', () => {
   let file: string;
