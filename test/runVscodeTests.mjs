@@ -8,7 +8,10 @@
 // Prints one closing line `N passed, N failed` summing all three; exits 1 on any failure.
 //
 //   node esbuild.config.mjs && npx tsc -p . && node test/runVscodeTests.mjs [--only integration|ui|packaged]
-//        [--grep TEXT] [--verbose] [--keep]
+//        [--grep TEXT] [--file WORD[,WORD]] [--shuffle SEED|random] [--verbose] [--keep]
+// --file keeps only the integration files whose names contain a word (`--file 04-cursors`: that file
+// alone); --shuffle loads the integration files in an order shuffled by SEED (printed, so a failing
+// order can be run again). Both also come from the environment: MOCHA_FILES, MOCHA_SHUFFLE_SEED.
 // Needs the harness installed once: bash test/vscode/install.sh
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +24,8 @@ const args = process.argv.slice(2);
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const only = opt('--only');
 const grep = opt('--grep');
+const files = opt('--file') ?? process.env.MOCHA_FILES;
+const shuffleSeed = opt('--shuffle') ?? process.env.MOCHA_SHUFFLE_SEED;
 const verbose = args.includes('--verbose');
 const keep = args.includes('--keep') || process.env.VSCODE_TEST_KEEP === '1';
 
@@ -54,7 +59,12 @@ if (only === undefined || only === 'integration') {
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: path.join(REPO_ROOT, 'out', 'test', 'integration'),
       folder: workspace,
-      env: { PRONTODB_IT_ROOT: root, ...(grep ? { MOCHA_GREP: grep } : {}) },
+      env: {
+        PRONTODB_IT_ROOT: root,
+        ...(grep ? { MOCHA_GREP: grep } : {}),
+        ...(files ? { MOCHA_FILES: files } : {}),
+        ...(shuffleSeed ? { MOCHA_SHUFFLE_SEED: shuffleSeed } : {}),
+      },
       timeoutMs: 300_000,
       verbose,
       keep,

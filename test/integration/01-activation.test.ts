@@ -2,9 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { dirs, EXTENSION_ID, getApi, REPO_ROOT } from './helpers';
+import { activation, dirs, EXTENSION_ID, getApi, REPO_ROOT, standalone } from './helpers';
 
 describe('activation', () => {
+  standalone('01-activation');
+
   it('runs the real extension (dist/extension.js) in a VS Code 1.100+ extension host', async () => {
     const [major, minor] = vscode.version.split('.').map(Number);
     assert.ok(major! > 1 || minor! >= 100, `VS Code ${vscode.version} is older than 1.100`);
@@ -14,11 +16,12 @@ describe('activation', () => {
     assert.equal(extension.packageJSON.main, './dist/extension.js');
   });
 
-  it('activate() returns in under 50 ms', async () => {
-    const api = await getApi();
-    console.log(`      activation time: ${api.activationMs.toFixed(1)} ms`);
-    assert.equal(typeof api.activationMs, 'number');
-    assert.ok(api.activationMs < 50, `activate() took ${api.activationMs.toFixed(1)} ms`);
+  // How long is the benchmark's to report (bench/run.mjs, case "activation": the extension host's
+  // own figure, median of several hosts); a wall-clock bound here would fail on a loaded machine.
+  it('is activated on first use, and that activation is timed from the extension host\'s side (loading the bundle + activate())', async () => {
+    assert.equal(activation.wasActive, false, 'nothing had activated the extension before the suite timed it');
+    assert.ok(typeof activation.ms === 'number' && activation.ms > 0, `measured: ${activation.ms}`);
+    console.log(`      activation seen from the extension host: ${activation.ms.toFixed(1)} ms (activate() itself: ${(await getApi()).activationMs.toFixed(1)} ms)`);
   });
 
   it('registers every command package.json contributes', async () => {

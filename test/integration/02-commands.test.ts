@@ -3,10 +3,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { clearSelections, cli, cliGet, cliOk, dirs, getApi, labelsUnder, nodeAt, poll, withStubs } from './helpers';
+import { clearSelections, cli, cliGet, cliOk, dirs, getApi, labelsUnder, nodeAt, poll, standalone, withStubs } from './helpers';
 
 describe('commands', () => {
-  before(clearSelections);
+  standalone('02-commands');
 
   it('setValue stores a value in the active database (the CLI reads it), validating the address as typed', async () => {
     const { service } = await getApi();

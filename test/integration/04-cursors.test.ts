@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ResolvedTarget } from '../../src/core/pronto';
-import { clearSelections, cliOk, ensureWorkAndPlay, getApi, labelOf, poll, sleep, withStubs } from './helpers';
+import { clearSelections, cliOk, ensureWorkAndPlay, getApi, labelOf, poll, sleep, standalone, withStubs } from './helpers';
 
 type Item = vscode.QuickPickItem & { selection?: { kind: string; name: string } };
 
@@ -44,10 +44,8 @@ class FakeQuickPick {
 }
 
 describe('cursors', () => {
-  before(async () => {
-    await clearSelections();
-    await ensureWorkAndPlay();
-  });
+  standalone('04-cursors');
+  before(ensureWorkAndPlay);
   afterEach(clearSelections);
 
   it('the Cursors view lists the user\'s cursors (the CLI sees the same ones)', async () => {

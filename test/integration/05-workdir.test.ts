@@ -3,12 +3,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cli, clearSelections, cliOk, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, sleep, withStubs } from './helpers';
+import { cli, clearSelections, cliOk, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, sleep, standalone, withStubs } from './helpers';
 
 describe('.prontodb override', () => {
+  standalone('05-workdir');
   const file = () => path.join(dirs.workspace, '.prontodb');
   before(async () => {
-    await clearSelections();
     await ensureWorkAndPlay();
     await cliOk(['set', 'workdir.test.main', 'exists']); // the workspace selection below names main
   });

@@ -1,7 +1,7 @@
 // Values as documents (prontodb: FileSystemProvider): edit + save, and VS Code's conflict flow.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { clearSelections, cliGet, cliOk, getApi, nodeAt, poll, withStubs } from './helpers';
+import { closeAllEditors, cliGet, cliOk, getApi, nodeAt, poll, standalone, withStubs } from './helpers';
 
 async function replaceAll(document: vscode.TextDocument, text: string): Promise<void> {
   const edit = new vscode.WorkspaceEdit();
@@ -9,26 +9,16 @@ async function replaceAll(document: vscode.TextDocument, text: string): Promise<
   assert.equal(await vscode.workspace.applyEdit(edit), true);
 }
 
-async function closeAll(): Promise<void> {
-  for (const document of vscode.workspace.textDocuments) {
-    if (document.uri.scheme === 'prontodb' && document.isDirty) {
-      await vscode.window.showTextDocument(document);
-      await vscode.commands.executeCommand('workbench.action.files.revert');
-    }
-  }
-  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-}
-
 describe('value documents', () => {
+  standalone('06-values');
   before(async () => {
     // VS Code for the Web (code-server) defaults files.autoSave to afterDelay; desktop to off. With
     // auto save the edit would be saved before the CLI's write, and no conflict could be staged.
     assert.equal(vscode.workspace.getConfiguration('files').get('autoSave'), 'off', 'the harness turns auto save off');
-    await clearSelections();
     await cliOk(['set', 'notes.doc.readme', 'hello world']);
     await cliOk(['set', 'notes.doc.readme__draft', 'draft text']);
   });
-  after(closeAll);
+  after(closeAllEditors);
 
   it('openValue opens a key as a prontodb: document showing its value', async () => {
     const editor = await vscode.commands.executeCommand<vscode.TextEditor>('prontodb.openValue', await nodeAt('main', 'notes', 'doc', 'readme__draft'));

@@ -1,11 +1,11 @@
 // Live: another process (the CLI) writes; the tree and open value documents follow.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { clearSelections, cliOk, getApi, labelsUnder, nodeAt, poll, sleep } from './helpers';
+import { cliOk, getApi, labelsUnder, nodeAt, poll, sleep, standalone } from './helpers';
 
 describe('live refresh after a CLI write', () => {
+  standalone('07-live');
   before(async () => {
-    await clearSelections();
     await cliOk(['set', 'live.feed.first', '1']);
   });
   after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));

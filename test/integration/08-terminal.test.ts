@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { cli, clearSelections, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, REPO_ROOT, SHIM, sleep } from './helpers';
+import { cli, clearSelections, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, REPO_ROOT, SHIM, sleep, standalone } from './helpers';
 
 /** The environment a terminal created now gets: the collection applied over this process's. */
 function terminalEnv(collection: vscode.EnvironmentVariableCollection): Record<string, string> {
@@ -18,6 +18,7 @@ function terminalEnv(collection: vscode.EnvironmentVariableCollection): Record<s
 }
 
 describe('terminal environment', () => {
+  standalone('08-terminal');
   before(ensureWorkAndPlay);
   afterEach(clearSelections);
 

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { clearSelections, cliOk, dirs, ensureWorkAndPlay, getApi, labelOf, nextEvent, poll, sleep, withStubs } from './helpers';
+import { cliOk, dirs, ensureWorkAndPlay, getApi, labelOf, nextEvent, poll, sleep, standalone, withStubs } from './helpers';
 
 /** Every file and folder under `dir`, relative (empty when it does not exist). */
 function listTree(dir: string): string[] {
@@ -13,10 +13,10 @@ function listTree(dir: string): string[] {
 }
 
 describe('a new user with nothing on disk (issue 6 item 14)', () => {
-  const empty = () => path.join(dirs.root, 'empty-home-data');
+  standalone('09-new-user');
+  const empty = () => path.join(dirs.scratch, 'empty-home-data');
 
   before(async () => {
-    await clearSelections();
     const { service } = await getApi();
     fs.rmSync(empty(), { recursive: true, force: true });
     await vscode.workspace.getConfiguration('prontodb').update('dataDirectory', empty(), vscode.ConfigurationTarget.Global);
@@ -75,11 +75,8 @@ describe('a new user with nothing on disk (issue 6 item 14)', () => {
 });
 
 describe('the Cursors view follows the command line (issue 6 item 15)', () => {
-  before(async () => {
-    await clearSelections();
-    await ensureWorkAndPlay();
-  });
-  after(clearSelections);
+  standalone('09-cursors-view');
+  before(ensureWorkAndPlay);
 
   const names = async () => (await getApi()).cursors.getChildren().map((node) => node.cursor.name);
 
@@ -111,8 +108,8 @@ describe('the Cursors view follows the command line (issue 6 item 15)', () => {
 });
 
 describe('database rows for screen readers (issue 6 item 21)', () => {
+  standalone('09-a11y');
   before(async () => {
-    await clearSelections();
     await ensureWorkAndPlay();
     await cliOk(['set', 'a11y.check.row', 'x']); // main exists
   });

@@ -4,18 +4,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { clearSelections, cliOk, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, withStubs } from './helpers';
+import { closeAllEditors, cliOk, dirs, ensureWorkAndPlay, getApi, nodeAt, poll, standalone, withStubs } from './helpers';
 
 describe('deleting a database with other users\' cursors (issue 6 item 18)', () => {
-  before(async () => {
-    await clearSelections();
-    await ensureWorkAndPlay();
-  });
-  after(async () => {
-    const { service } = await getApi();
-    await service.setUser('default');
-    await clearSelections();
-  });
+  standalone('10-users');
+  before(ensureWorkAndPlay);
 
   it('the confirmation names every user\'s cursor it deletes, and a user is never shown another user\'s cursor', async () => {
     const { service, statusBar, cursors } = await getApi();
@@ -68,12 +61,12 @@ describe('deleting a database with other users\' cursors (issue 6 item 18)', () 
 });
 
 describe('saving a value keeps its expiry (issue 6 item 19)', () => {
+  standalone('10-expiry');
   before(async () => {
-    await clearSelections();
     await cliOk(['create-cache', 'exp.cache', '3600']);
     await cliOk(['set', 'exp.cache.short', 'first', '--ttl', '120']);
   });
-  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+  after(closeAllEditors);
 
   async function expiresAt(address: string): Promise<number | null | undefined> {
     const { service } = await getApi();

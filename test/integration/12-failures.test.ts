@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { ProntoError } from '../../src/core/errors';
 import { registerCommand } from '../../src/extension/commands/ui';
 import type { ProntoService } from '../../src/extension/service';
-import { clearSelections, dirs, getApi, withStubs } from './helpers';
+import { dirs, getApi, standalone, withStubs } from './helpers';
 
 type Level = 'error' | 'info';
 
@@ -28,7 +28,7 @@ async function capturingErrors<T>(log: vscode.LogOutputChannel, body: (lines: Ar
 const STACK_FRAME = /\n\s+at /;
 
 describe('command failures', () => {
-  before(clearSelections);
+  standalone('12-failures');
 
   it('a command needing a tree row, run from the palette, says what to choose; the log has that line and no stack', async () => {
     const { service } = await getApi();

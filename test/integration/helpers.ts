@@ -14,17 +14,25 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 export const SHIM = path.join(REPO_ROOT, 'dist', 'bin', 'prontodb');
 
-/** Folders the runner (test/runVscodeTests.mjs) prepared and passed in the environment. */
+/** The folder the runner (test/runVscodeTests.mjs) prepared and passed in the environment. */
 export function testRoot(): string {
   const root = process.env.PRONTODB_IT_ROOT;
   assert.ok(root && fs.existsSync(root), 'PRONTODB_IT_ROOT must name the folder prepared by test/runVscodeTests.mjs');
   return root;
 }
+
+/** The data, backup and scratch folders of the describe now running (see `standalone`). */
+interface OwnFolders { name: string; data: string; backups: string; scratch: string }
+let own: OwnFolders | undefined;
+function ownFolders(): OwnFolders {
+  assert.ok(own, 'this test has no folders of its own: call standalone(name) first in its top-level describe');
+  return own;
+}
 export const dirs = {
   get root() { return testRoot(); },
-  get data() { return path.join(testRoot(), 'data'); },
-  get backups() { return path.join(testRoot(), 'backups'); },
-  get scratch() { return path.join(testRoot(), 'scratch'); },
+  get data() { return ownFolders().data; },
+  get backups() { return ownFolders().backups; },
+  get scratch() { return ownFolders().scratch; },
   get workspace() { return vscode.workspace.workspaceFolders![0]!.uri.fsPath; },
 };
 
@@ -35,6 +43,21 @@ export async function getApi(): Promise<ProntoExtensionApi> {
   assert.ok(extension, `${EXTENSION_ID} is loaded as a development extension`);
   api = await extension.activate();
   return api;
+}
+
+/**
+ * The extension's activation as the extension host's caller sees it: from asking the host to
+ * activate it (the host then loads dist/extension.js and calls activate()) until that resolves.
+ * Taken once by index.ts before any test file loads; bench/run.mjs reports the host's own figure.
+ */
+export const activation: { ms?: number; wasActive?: boolean } = {};
+export async function timeActivation(): Promise<void> {
+  const extension = vscode.extensions.getExtension<ProntoExtensionApi>(EXTENSION_ID);
+  assert.ok(extension, `${EXTENSION_ID} is loaded as a development extension`);
+  activation.wasActive = extension.isActive;
+  const started = performance.now();
+  api = await extension.activate();
+  activation.ms = performance.now() - started;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -216,9 +239,82 @@ export async function clearSelections(): Promise<void> {
   await service.select(undefined, 'global');
 }
 
+// ---- each file on its own --------------------------------------------------------------------------
+
+/** Closes every editor, reverting unsaved value documents first (no "save?" prompt can block). */
+export async function closeAllEditors(): Promise<void> {
+  for (const document of vscode.workspace.textDocuments) {
+    if (document.uri.scheme === 'prontodb' && document.isDirty) {
+      await vscode.window.showTextDocument(document);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+/** The settings `standalone` points at a file's own folders; every other setting goes back to its default. */
+const FOLDER_SETTINGS = new Set(['dataDirectory', 'backupDirectory']);
+
+/**
+ * Puts back what every file shares, whatever an earlier file (or a failed test) left: no editors or
+ * terminals, no `.prontodb` in the workspace folder, the default user, no selection of any user (the
+ * command line's selection files live in HOME, not in the data directory) nor of the workspace, and
+ * the extension's settings at their defaults (but the data and backup folders).
+ */
+export async function resetSharedState(): Promise<void> {
+  const { service } = await getApi();
+  await closeAllEditors();
+  for (const terminal of vscode.window.terminals) terminal.dispose();
+  fs.rmSync(path.join(dirs.workspace, '.prontodb'), { force: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, unknown> } } };
+  const config = vscode.workspace.getConfiguration('prontodb');
+  for (const key of Object.keys(manifest.contributes.configuration.properties).map((name) => name.replace(/^prontodb\./, ''))) {
+    const set = config.inspect(key);
+    if (set?.workspaceValue !== undefined) await config.update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    if (set?.globalValue !== undefined && !FOLDER_SETTINGS.has(key)) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+  }
+  await service.setUser('default');
+  await service.select(undefined, 'workspace');
+  for (const user of service.pronto.knownUsers()) service.pronto.cursors.clearSelection(user);
+  service.reset();
+  await poll('the extension to be back on the default target', () => {
+    const target = service.target();
+    return target.source === 'default' && target.user === 'default' && !target.cursor && target.databaseName === 'main';
+  }, 20000);
+}
+
+/**
+ * Makes the enclosing describe independent of the others and of their order: before it runs, the
+ * shared state is reset (resetSharedState) and the extension is pointed (through its settings) at
+ * fresh, empty folders of its own, PRONTODB_IT_ROOT/files/<name>/{data,backups,scratch}, which
+ * `dirs` and `cli` then use; after it, the shared state is reset again. Call it first in every
+ * top-level describe, with a name no other describe uses.
+ */
+export function standalone(name: string): void {
+  before(async function () {
+    this.timeout(60000);
+    const base = path.join(testRoot(), 'files', name);
+    fs.rmSync(base, { recursive: true, force: true });
+    own = { name, data: path.join(base, 'data'), backups: path.join(base, 'backups'), scratch: path.join(base, 'scratch') };
+    for (const dir of [own.data, own.backups, own.scratch]) fs.mkdirSync(dir, { recursive: true });
+    const { service } = await getApi();
+    const config = vscode.workspace.getConfiguration('prontodb');
+    await config.update('dataDirectory', own.data, vscode.ConfigurationTarget.Global);
+    await config.update('backupDirectory', own.backups, vscode.ConfigurationTarget.Global);
+    await poll(`the extension to use the folders of '${name}'`, () => service.pronto.layout.dataDir === own!.data && service.backupDirectory() === own!.backups, 20000);
+    await resetSharedState();
+  });
+  // Mocha runs a describe's after hooks in the order they were added, so this one comes before the
+  // file's own: the folders stay set for those. The next describe's before resets again anyway.
+  after(async function () {
+    this.timeout(60000);
+    await resetSharedState();
+  });
+}
+
 /**
  * Databases `work` and `play` (each holding app.config.who = its name) and cursors `wk` → work and
- * `pl` → play, made once (so any file can run alone with --grep).
+ * `pl` → play, in the running file's own data directory (made if missing).
  */
 export async function ensureWorkAndPlay(): Promise<void> {
   const { service } = await getApi();
