@@ -5,7 +5,8 @@
 // repository, as a development extension) must show it without a refresh. Opens the activity-bar
 // container, expands database → project → namespace → key, checks labels, descriptions, the
 // accessible names and the Delete/F2 keys in the DOM, opens a value, and saves
-// test-output/prontodb-view.png.
+// test-output/prontodb-view.png, asserting the rows it must show as they are in the DOM at that moment
+// (and listing them in test-output/prontodb-view.rows.json).
 //   node test/ui/prontodbView.mjs          (or through test/runVscodeTests.mjs)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,6 +45,75 @@ function prepareData(root, dataDir) {
 function row(page, label) {
   const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   return page.locator('.part.sidebar .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+}
+
+/**
+ * The side-bar rows as the screen shows them now: for each rendered row, its view, label,
+ * description, selection and whether it can be seen whole: inside the side bar and the window, its
+ * label not cut short, and not covered by anything (the element at the label's centre is in the row).
+ */
+function rowsOnScreen(page) {
+  /* global document, window -- the function below runs in the browser */
+  return page.evaluate(() => {
+    const sidebar = document.querySelector('.part.sidebar')?.getBoundingClientRect();
+    return [...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((row) => {
+      const box = row.getBoundingClientRect();
+      const name = row.querySelector('.label-name');
+      const nameBox = name?.getBoundingClientRect();
+      const description = row.querySelector('.label-description');
+      const atCentre = nameBox ? document.elementFromPoint(nameBox.x + nameBox.width / 2, nameBox.y + nameBox.height / 2) : null;
+      const inside = (outer) => !!outer && box.width > 0 && box.height > 0 && box.left >= outer.left && box.right <= outer.right + 0.5 && box.top >= outer.top && box.bottom <= outer.bottom + 0.5;
+      return {
+        view: row.closest('.pane')?.querySelector('.pane-header .title')?.textContent?.trim() ?? '',
+        label: name?.textContent ?? '',
+        description: description?.textContent ?? '',
+        selected: row.getAttribute('aria-selected') === 'true',
+        expanded: row.getAttribute('aria-expanded'),
+        inSidebar: inside(sidebar),
+        inWindow: inside({ left: 0, top: 0, right: window.innerWidth, bottom: window.innerHeight }),
+        labelWhole: !!name && name.scrollWidth <= name.clientWidth + 1,
+        descriptionWhole: !description || description.scrollWidth <= description.clientWidth + 1,
+        uncovered: !!atCentre && row.contains(atCentre),
+      };
+    });
+  });
+}
+
+/**
+ * What the screenshot must show: [view, label, description (string or RegExp; undefined: not
+ * checked), expanded ('true'/'false'; undefined: not checked)]. Every row must be on screen whole.
+ */
+const PICTURE = [
+  ['Databases', 'main', /^active · \d+(\.\d)? KB$/, 'true'],
+  ['Databases', 'webapp', undefined, 'true'],
+  ['Databases', 'config', '4 keys', 'true'],
+  ['Databases', 'api_url', 'https://api.example.com/v2'],
+  ['Databases', 'feature_flags', '{"beta": true, "newNav": false}'],
+  ['Databases', 'theme', 'dark'],
+  ['Databases', 'theme__staging', 'light'],
+  ['Databases', 'sessions', '1 key · TTL 1h', 'true'],
+  ['Databases', 'user42', /^expires in (1h|59m)$/],
+  ['Databases', 'agent', undefined, 'false'],
+  ['Databases', 'scratch', undefined, 'false'],
+  ['Cursors', 'sandbox', 'scratch · meta sbx'],
+  ['Cursors', 'work', 'main'],
+];
+
+/** Asserts PICTURE against rowsOnScreen(): each row present once, on screen whole; feature_flags selected. */
+function assertPicture(rows) {
+  const problems = [];
+  for (const [view, label, description, expanded] of PICTURE) {
+    const found = rows.filter((row) => row.label === label && row.view.toLowerCase() === view.toLowerCase());
+    if (found.length !== 1) { problems.push(`${view} › ${label}: ${found.length} rows`); continue; }
+    const [row] = found;
+    for (const fact of ['inSidebar', 'inWindow', 'labelWhole', 'descriptionWhole', 'uncovered']) if (!row[fact]) problems.push(`${label}: not ${fact}`);
+    if (typeof description === 'string' && row.description !== description) problems.push(`${label}: description '${row.description}', expected '${description}'`);
+    if (description instanceof RegExp && !description.test(row.description)) problems.push(`${label}: description '${row.description}' does not match ${description}`);
+    if (expanded !== undefined && row.expanded !== expanded) problems.push(`${label}: aria-expanded ${row.expanded}, expected ${expanded}`);
+  }
+  const selected = rows.filter((row) => row.selected && row.view.toLowerCase() === 'databases').map((row) => row.label);
+  if (selected.join() !== 'feature_flags') problems.push(`selected in Databases: [${selected.join(', ')}], expected [feature_flags]`);
+  assert.deepEqual(problems, [], `the view as shown:\n${rows.map((row) => `  ${row.view} › ${row.label} · ${row.description}${row.selected ? ' (selected)' : ''}`).join('\n')}`);
 }
 
 export async function runUiTest({ log = console.log, keep = false, verbose = false } = {}) {
@@ -162,7 +232,7 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
       assert.match(await item.getAttribute('aria-label') ?? await item.innerText(), /main/);
     });
 
-    await check('screenshot of the view', async () => {
+    await check('the screenshot shows the databases, projects, namespaces, keys and cursors (checked in the DOM as it was taken)', async () => {
       // Widen the side bar (drag its sash) so descriptions show in full.
       const box = await page.locator('.part.sidebar').boundingBox();
       if (box) {
@@ -174,9 +244,15 @@ export async function runUiTest({ log = console.log, keep = false, verbose = fal
       await page.mouse.move(900, 500); // away from the activity bar, whose hover would cover the tree
       await row(page, 'feature_flags').click(); // the selected key stays highlighted
       await page.waitForTimeout(500);
+      // The rows are read just before and just after the picture is taken, and must be the same.
+      const before = await rowsOnScreen(page);
       const file = await screenshot(page, 'prontodb-view');
+      const after = await rowsOnScreen(page);
+      assert.deepEqual(after, before, 'the view changed while the screenshot was taken');
+      fs.writeFileSync(file.replace(/\.png$/, '.rows.json'), `${JSON.stringify(before, null, 2)}\n`);
+      assertPicture(before);
       assert.ok(fs.statSync(file).size > 10_000);
-      log(`  screenshot: ${path.relative(process.cwd(), file)}`);
+      log(`  screenshot: ${path.relative(process.cwd(), file)} (${before.length} rows, listed in prontodb-view.rows.json)`);
     });
   } catch (error) {
     if (!counts.failed) { counts.failed++; log(`  ✖ ${error && error.stack || error}`); }

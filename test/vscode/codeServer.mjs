@@ -321,6 +321,33 @@ export async function waitForTreeItem(page, text, { timeout = 30000 } = {}) {
   return row;
 }
 
+/** Runs a command from the command palette (F1) by its title, as a user would. */
+export async function runCommandFromPalette(page, title, { timeout = 30000 } = {}) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input').first();
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The extension host's own figure for an extension's activation, in ms, as "Developer: Show Running
+ * Extensions" shows it: the time to load its main module plus the activate() call
+ * (codeLoadingTime + activateCallTime). Waits until the extension has been activated.
+ * @returns {Promise<{ ms: number, startup: boolean }>}
+ */
+export async function extensionActivationTime(page, extensionId, { timeout = 60000 } = {}) {
+  await runCommandFromPalette(page, 'Developer: Show Running Extensions', { timeout });
+  const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: extensionId }).first();
+  const time = row.locator('.activation-time', { hasText: /Activation: \d+ms/ }).first();
+  await time.waitFor({ state: 'visible', timeout });
+  const text = await time.innerText();
+  const m = /(Startup )?Activation: (\d+)ms/.exec(text);
+  if (!m) throw new Error(`unexpected activation text for ${extensionId}: ${text}`);
+  return { ms: Number(m[2]), startup: Boolean(m[1]) };
+}
+
 /** Screenshot into test-output/ (created), returns the file path. */
 export async function screenshot(page, name) {
   const dir = path.join(REPO_ROOT, 'test-output');
