@@ -621,6 +621,54 @@ const cases = {
     await store.close();
     report({ before, opened, openedAfterGc, afterSet, afterSetGc, openMs, setMs, found: !!entry });
   },
+
+  /**
+   * 7. Activation in a real VS Code (code-server + headless Chromium, test/vscode/): the extension
+   * host's own figure for this extension (loading dist/extension.js + activate(), as "Developer: Show
+   * Running Extensions" shows it), once per extension host. The first host comes with the window,
+   * each later one with a reload of the window (a new extension host process); each time, opening
+   * the ProntoDB view from the activity bar activates the extension, as it does for a user.
+   */
+  async activation({ runs = 5 }) {
+    const harness = await import('../test/vscode/codeServer.mjs');
+    try {
+      harness.ensureInstalled();
+    } catch (error) {
+      report({ unavailable: error.message });
+      return;
+    }
+    const root = tempDir('activation');
+    const workspace = path.join(root, 'workspace');
+    fs.mkdirSync(workspace);
+    let server;
+    let wb;
+    try {
+      server = await harness.startCodeServer({ env: { PRONTODB_DATA_DIR: path.join(root, 'data') } });
+      wb = await harness.openWorkbench(server, { folder: workspace, extensionDevelopmentPath: harness.REPO_ROOT, viewport: { width: 1280, height: 760 } });
+      const { page } = wb;
+      const times = [];
+      for (let i = 0; i < runs; i++) {
+        if (i > 0) {
+          // Leave the ProntoDB view closed, so the reloaded window does not restore it while loading.
+          await harness.openViewContainer(page, 'Explorer', { timeout: 60000 });
+          await page.reload();
+          await page.waitForSelector('.monaco-workbench .part.activitybar', { timeout: 60000 });
+        }
+        await harness.openViewContainer(page, 'ProntoDB', { timeout: 60000 });
+        // The view's welcome content (no database yet) is drawn once the extension answered it.
+        await page.locator('.part.sidebar .welcome-view-content').first().waitFor({ timeout: 60000 });
+        const { ms, startup } = await harness.extensionActivationTime(page, 'prontodb.prontodb');
+        if (!(ms > 0)) throw new Error(`the extension host reported ${ms} ms`);
+        times.push({ ms, startup });
+      }
+      const bundleBytes = fs.statSync(path.join(harness.REPO_ROOT, 'dist', 'extension.js')).size;
+      report({ times: times.map((t) => t.ms), startup: times.filter((t) => t.startup).length, medianMs: median(times.map((t) => t.ms)), bundleBytes });
+    } finally {
+      if (wb) await wb.close();
+      if (server) await server.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  },
 };
 
 const run = cases[name];

@@ -307,11 +307,18 @@ export async function openWorkbench(server, opts = {}) {
  * container (its title). Does nothing to a container that is already open (a click would close it).
  */
 export async function openViewContainer(page, title, { timeout = 30000 } = {}) {
+  const deadline = Date.now() + timeout;
   const entry = page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`).first();
   await entry.waitFor({ timeout });
   const sidebarTitle = page.locator('.part.sidebar .composite.title', { hasText: title }).first();
-  if (!(await sidebarTitle.isVisible())) await entry.click();
-  await sidebarTitle.waitFor({ state: 'visible', timeout });
+  // A click while a (re)loading workbench is still restoring its layout can be lost: click again
+  // until the side bar shows the container, each time giving it a while to appear.
+  while (!(await sidebarTitle.isVisible())) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`the side bar did not show '${title}' within ${timeout} ms`);
+    await entry.click();
+    await sidebarTitle.waitFor({ state: 'visible', timeout: Math.min(left, 10000) }).catch(() => undefined);
+  }
 }
 
 /** Waits for a tree row (any view) whose text contains `text`; returns its locator. */
