@@ -40,17 +40,23 @@ function instrument(core) {
   const phases = { exportMs: 0, persistMs: 0, lockMs: 0, commits: 0 };
   const proto = core.sql.Database.prototype;
   const exportDb = proto.export;
+  const storeProto = core.SqlJsFileStore.prototype;
+  // The persist phase (export + temp file + fsync + rename + directory fsync): the store's own
+  // method in older cores; since the split, the export the store makes plus the backing's replace.
+  const exportIsOutsidePersist = !storeProto.persist;
   proto.export = function (...a) {
     const t = nowMs();
     try {
       return exportDb.apply(this, a);
     } finally {
       phases.exportMs += nowMs() - t;
+      if (exportIsOutsidePersist) phases.persistMs += nowMs() - t;
     }
   };
-  const storeProto = core.SqlJsFileStore.prototype;
-  const persist = storeProto.persist;
-  storeProto.persist = async function (...a) {
+  const persistOwner = storeProto.persist ? storeProto : core.SqliteFileBacking.prototype;
+  const persistName = storeProto.persist ? 'persist' : 'replace';
+  const persist = persistOwner[persistName];
+  persistOwner[persistName] = async function (...a) {
     const t = nowMs();
     try {
       return await persist.apply(this, a);

@@ -27,7 +27,10 @@ export async function loadCore() {
   const pronto = requireFromRoot(path.join(core, 'pronto.js'));
   sqljs.configureSqlJs({ wasmPath: requireFromRoot.resolve('sql.js/dist/sql-wasm.wasm') });
   const sql = await sqljs.loadSqlJs();
-  return { sql, SqlJsFileStore: fileStore.SqlJsFileStore, Session: pronto.Session, ProntoDB: pronto.ProntoDB };
+  // Since the store was split, the file's replacement lives in the backing; older cores have none.
+  const backingFile = path.join(core, 'sqliteFileBacking.js');
+  const SqliteFileBacking = fs.existsSync(backingFile) ? requireFromRoot(backingFile).SqliteFileBacking : undefined;
+  return { sql, SqlJsFileStore: fileStore.SqlJsFileStore, SqliteFileBacking, Session: pronto.Session, ProntoDB: pronto.ProntoDB };
 }
 
 /** A Session over one store, as ProntoDB.open would hand out for a plain database file. */

@@ -321,10 +321,11 @@ describe('item 3: native SQLite beside us, up to the instant of the rename', () 
     assert.equal(integrityCheck(file), 'ok');
   });
 
-  it('a native reader that opened the old file in the instant of the rename is reported as an error, not success', async function () {
+  it('a native WAL-mode connection that opened the old file in the instant of the rename is reported as an error, not success', async function () {
     if (!CAN_SEE_POSIX_LOCKS) this.skip();
     const file = box.dbFile('main');
     makeRollbackDatabase(file);
+    sqlite3(file, 'PRAGMA journal_mode=WAL;');
     const store = openStore(file);
     await store.get(at('p', 'n', 'base'));
     let session: NativeSession | undefined;
