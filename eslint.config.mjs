@@ -23,6 +23,7 @@ const SCRIPTS = [
   'test/ui/*.mjs',
   'test/vscode/*.mjs',
   'test/vscode/*.js',
+  'test/helpers/*.js',
   'test/vscode/sample/*.js',
   'test/vscode/sample/*.mjs',
   'test/vscode/sample/suite/*.js',

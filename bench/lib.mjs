@@ -58,16 +58,8 @@ export const DELETE_SQL = `DELETE FROM kv WHERE ${SAME_ADDRESS}`;
 export const INSERT_SQL = `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 export const REPLACE_SQL = `INSERT OR REPLACE INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The repository's one seeded generator (test/helpers/seededRandom.js). */
+export const { seededRandom: mulberry32 } = requireFromRoot(path.join(ROOT, 'test', 'helpers', 'seededRandom.js'));
 
 const PROJECTS = ['p', 'app', 'web', 'agent'];
 const NAMESPACES = ['n', 'config', 'cache', 'state', 'session'];

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { lockPathFor } from '../../src/core/lock';
-import { integrityCheck, requireSqlite3, Sandbox, sleep, sqliteRows } from '../helpers/cliHarness';
+import { integrityCheck, REPO_ROOT, requireSqlite3, Sandbox, sleep, sqliteRows } from '../helpers/cliHarness';
 
 let box: Sandbox;
 
@@ -124,17 +124,9 @@ function killWriterAfter(prefix: string, afterAcks: number, extraDelayMs: number
  */
 const KILL_SEED = Number(process.env.PRONTODB_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-/** mulberry32: a tiny, well-known 32-bit generator; enough to replay kill points exactly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The repository's one seeded generator, shared with the VS Code runner and the bench (plain JS, not compiled into out/). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { seededRandom } = require(path.join(REPO_ROOT, 'test', 'helpers', 'seededRandom.js')) as { seededRandom: (seed: number) => () => number };
 
 describe('multi-process: a writer killed with SIGKILL', () => {
   it('leaves a file that passes integrity_check and holds every acknowledged write; the next writers take over (seeded kill points: PRONTODB_TEST_SEED replays a run)', async function () {

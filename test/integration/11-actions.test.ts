@@ -1,27 +1,14 @@
 // Issue 6 item 20: the smaller things a user of a database explorer expects.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { clearSelections, cliGet, cliOk, closeAllEditors, dirs, getApi, labelOf, labelsUnder, nodeAt, poll, REPO_ROOT, standalone, type WindowStubs, withStubs } from './helpers';
+import { clearSelections, cli, cliGet, cliOk, closeAllEditors, dirs, getApi, labelOf, labelsUnder, nodeAt, poll, REPO_ROOT, standalone, type WindowStubs, withStubs } from './helpers';
 
 const DB = ['--database', 'acts'];
 
 function inputBoxes(stubs: { calls: Array<{ name: string; args: unknown[] }> }): vscode.InputBoxOptions[] {
   return stubs.calls.filter((call) => call.name === 'showInputBox').map((call) => call.args[0] as vscode.InputBoxOptions);
-}
-
-function sh(command: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { env, cwd: dirs.scratch });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe('explorer actions (issue 6 item 20)', () => {
@@ -119,10 +106,10 @@ describe('explorer actions (issue 6 item 20)', () => {
     assert.equal(command, 'prontodb --database acts get shop.items.plum__ripe');
     assert.equal(await vscode.env.clipboard.readText(), command);
     // Pasted into a shell (another cwd, no selection of 'acts'), it prints the value.
-    const result = await sh(command, {
-      PATH: `${path.join(REPO_ROOT, 'dist', 'bin')}${path.delimiter}${process.env.PATH}`,
-      HOME: process.env.HOME!,
-      PRONTODB_DATA_DIR: dirs.data,
+    const result = await cli(['-c', command], {
+      command: '/bin/sh',
+      exactEnv: true,
+      env: { PATH: `${path.join(REPO_ROOT, 'dist', 'bin')}${path.delimiter}${process.env.PATH}`, HOME: process.env.HOME!, PRONTODB_DATA_DIR: dirs.data },
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'purple\n');

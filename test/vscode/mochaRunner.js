@@ -11,6 +11,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { seededRandom } = require('../helpers/seededRandom.js');
 
 function findTests(dir, pattern) {
   const out = [];
@@ -20,18 +21,6 @@ function findTests(dir, pattern) {
     else if (pattern.test(entry.name)) out.push(full);
   }
   return out.sort();
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same order on every machine. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `value` as a seed: a whole number from 0 to 2^32-1, or "random" for a new one; anything else is refused. */
