@@ -1,13 +1,15 @@
 /**
  * Every failure the core reports is a ProntoError; its code tells callers what kind of failure it
  * is (the extension treats 'cancelled' and 'conflict' apart). The CLI exits 1 for every error,
- * whatever its code, printing the message alone. A miss is not an error: reads return `undefined`,
+ * printing the message alone, except 'condition-failed', which is not a failure of the command but
+ * an answer ("someone else has it"): exit 3. A miss is not an error: reads return `undefined`,
  * and the CLI's `get` exits 2 for it.
  */
 export type ErrorCode =
   | 'usage' // the caller asked for something malformed (bad address, bad flag, bad name)
   | 'not-found' // a named thing (database, cursor, backup) does not exist
-  | 'conflict' // the value changed underneath the caller, or a target already exists
+  | 'conflict' // a target already exists, or the file kept changing during a write
+  | 'condition-failed' // a conditional write (if absent, expect) found another value; nothing was written
   | 'locked' // another process held the database lock for too long
   | 'wal-pending' // a native SQLite process left an uncheckpointed -wal beside the file
   | 'not-sqlite' // the file is not an SQLite database, or is corrupt
@@ -25,6 +27,21 @@ export class ProntoError extends Error {
   ) {
     super(message);
     this.name = 'ProntoError';
+  }
+}
+
+/**
+ * A conditional write found another value than the caller's condition allows: `if absent` found a
+ * live value, `expect V` found another value or none. Nothing was written. `current` is what is
+ * there now (undefined: nothing), for callers that answer with it (the MCP server); messages never
+ * include values, which may be secrets.
+ */
+export class ConditionFailedError extends ProntoError {
+  constructor(
+    message: string,
+    readonly current: string | undefined,
+  ) {
+    super('condition-failed', message);
   }
 }
 

@@ -7,7 +7,7 @@ import type { FileStoreOptions } from './fileStore';
 import { type Location } from './location';
 import { type Env, type Layout, layoutFromEnv } from './paths';
 import { chooseBackupDirectory, resolveTarget, type ResolvedTarget, type Selection } from './resolution';
-import type { KvStore, ListQuery, RenameOptions, SetOptions } from './store';
+import type { DeleteOptions, KvStore, ListQuery, RenameOptions, SetOptions } from './store';
 import type { Address, Entry, LongOperationOptions, TtlNamespace } from './types';
 import { loadWorkdirConfig, type WorkdirConfig } from './workdir';
 
@@ -238,8 +238,8 @@ export class Session {
     return this.store.set(target, value, options);
   }
 
-  delete(address: string | Address): Promise<boolean> {
-    return this.store.delete(this.stored(this.toAddress(address)));
+  delete(address: string | Address, options?: DeleteOptions): Promise<boolean> {
+    return this.store.delete(this.stored(this.toAddress(address)), options);
   }
 
   /** Moves a value to a free address in one commit (see KvStore.rename). */
@@ -258,13 +258,15 @@ export class Session {
   }
 
   /** keys/scan: a listing path (spec §1.2 Discovery) to every live entry it selects. */
-  async listPath(pathText: string | undefined): Promise<Entry[]> {
+  async listPath(pathText: string | undefined, options: { limit?: number } = {}): Promise<Entry[]> {
     const scope = parseListingPath(pathText, this.defaults);
     const separator = scope.prefix.indexOf('__');
     const keyPrefix = separator < 0 ? scope.prefix : scope.prefix.slice(0, separator);
-    const entries = await this.store.list(this.stored({ project: scope.project, namespace: scope.namespace, keyPrefix }));
+    // A prefix reaching into the context is filtered here, so the store's limit only applies without one.
+    const limit = separator < 0 ? options.limit : undefined;
+    const entries = await this.store.list(this.stored({ project: scope.project, namespace: scope.namespace, keyPrefix, limit }));
     const matching = separator < 0 ? entries : entries.filter((entry) => displayKey(entry).startsWith(scope.prefix));
-    return matching.map((entry) => this.visible(entry));
+    return (options.limit === undefined ? matching : matching.slice(0, options.limit)).map((entry) => this.visible(entry));
   }
 
   async page(query: Omit<ListQuery, 'limit'> & { limit: number }): Promise<Page> {

@@ -1,8 +1,8 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { ProntoError, throwIfCancelled } from './errors';
+import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
 import { inspectSchema, SCHEMA_SQL } from './schema';
 import { ChangedDuringCommit, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
-import type { ChangeEvent, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions } from './store';
+import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions } from './store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
 export interface SqlJsStoreOptions {
@@ -479,9 +479,7 @@ export class SqlJsStore implements KvStore {
       const params = [address.project, address.namespace, address.key, address.context];
       const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, params);
       const live = current && (current[2] === null || (current[2] as number) > now) ? current : undefined;
-      if (options.expected && options.expected.value !== (live ? valueText(live[1]!) : undefined)) {
-        throw new ProntoError('conflict', `The value at ${address.project}.${address.namespace}.${address.key} changed since it was read`);
-      }
+      if (options.expected) checkCondition(address, options.expected.value, live ? valueText(live[1]!) : undefined);
       const [ttlRow] = this.rows(db, 'SELECT default_ttl FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [
         address.project,
         address.namespace,
@@ -499,33 +497,32 @@ export class SqlJsStore implements KvStore {
     });
   }
 
-  delete(address: Address): Promise<boolean> {
+  delete(address: Address, options: DeleteOptions = {}): Promise<boolean> {
     return this.write((db, now) => {
       const params = [address.project, address.namespace, address.key, address.context];
-      const [live] = this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...params, now]);
+      const [live] = this.rows(db, `SELECT CAST(value AS BLOB) FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, [...params, now]);
+      if (options.expected) checkCondition(address, options.expected.value, live ? valueText(live[0]!) : undefined);
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
       return live !== undefined;
     });
   }
 
   rename(from: Address, to: Address, options: RenameOptions = {}): Promise<void> {
-    const describe = (address: Address): string =>
-      `${address.project}.${address.namespace}.${address.key}${address.context === null ? '' : `__${address.context}`}`;
     return this.write((db, now) => {
       const fromParams = [from.project, from.namespace, from.key, from.context];
       const toParams = [to.project, to.namespace, to.key, to.context];
-      if (fromParams.every((part, index) => part === toParams[index])) throw new ProntoError('usage', `${describe(from)} is already at that address`);
+      if (fromParams.every((part, index) => part === toParams[index])) throw new ProntoError('usage', `${describeAddress(from)} is already at that address`);
       const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, [...fromParams, now]);
-      if (!current) throw new ProntoError('not-found', `Nothing is stored at ${describe(from)}`);
+      if (!current) throw new ProntoError('not-found', `Nothing is stored at ${describeAddress(from)}`);
       const value = valueText(current[1]!);
-      if (options.expected && options.expected.value !== value) throw new ProntoError('conflict', `The value at ${describe(from)} changed since it was read`);
+      if (options.expected) checkCondition(from, options.expected.value, value);
       if (this.rows(db, `SELECT 1 FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE}`, [...toParams, now]).length > 0) {
-        throw new ProntoError('conflict', `${describe(to)} already holds a value`);
+        throw new ProntoError('conflict', `${describeAddress(to)} already holds a value`);
       }
       const expiresAt = current[2] as number | null;
       if (expiresAt !== null && (to.project !== from.project || to.namespace !== from.namespace)) {
         const [ttlRow] = this.rows(db, 'SELECT 1 FROM sys_namespaces WHERE project = ? AND namespace = ? AND is_ttl = 1', [to.project, to.namespace]);
-        if (!ttlRow) throw new ProntoError('usage', `${describe(from)} expires, and '${to.project}.${to.namespace}' is not a TTL namespace: it could not keep its expiry there`);
+        if (!ttlRow) throw new ProntoError('usage', `${describeAddress(from)} expires, and '${to.project}.${to.namespace}' is not a TTL namespace: it could not keep its expiry there`);
       }
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, toParams);
       this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...toParams, value, current[0] as number, now, expiresAt]);
@@ -673,4 +670,21 @@ export class SqlJsStore implements KvStore {
     this.listeners.clear();
     this.discard();
   }
+}
+
+function describeAddress(address: Address): string {
+  return `${address.project}.${address.namespace}.${address.key}${address.context === null ? '' : `__${address.context}`}`;
+}
+
+/** Throws a ConditionFailedError unless the live value is the expected one (`undefined`: none). Messages never show values. */
+function checkCondition(address: Address, expected: string | undefined, current: string | undefined): void {
+  if (expected === current) return;
+  const where = describeAddress(address);
+  const message =
+    expected === undefined
+      ? `${where} already holds a value`
+      : current === undefined
+        ? `Nothing is stored at ${where} (a value was expected)`
+        : `The value at ${where} is not the expected one`;
+  throw new ConditionFailedError(message, current);
 }

@@ -14,9 +14,10 @@ export interface SetOptions {
   /** Per-write TTL in seconds; only allowed in TTL namespaces (docs/FORMAT.md#ttl). */
   ttlSeconds?: number;
   /**
-   * Compare-and-set: the write happens only if the current value is this one (`undefined` = the
-   * key must not exist); otherwise it fails with a 'conflict' error. Used by editors that must not
-   * overwrite a value another process changed meanwhile.
+   * Compare-and-set: the write happens only if the current live value is this one (`undefined` = the
+   * key must not exist, or has expired: set if absent); otherwise it fails with a ConditionFailedError
+   * and writes nothing. Editors use it not to overwrite a value another process changed meanwhile;
+   * agents use it to claim work and to renew leases.
    */
   expected?: { value: string | undefined };
   /**
@@ -27,8 +28,13 @@ export interface SetOptions {
   keepExpiry?: boolean;
 }
 
+export interface DeleteOptions {
+  /** The delete happens only if the live value is this one; otherwise a ConditionFailedError (releasing a lease one still owns). */
+  expected?: { value: string };
+}
+
 export interface RenameOptions {
-  /** The move happens only if the value at `from` is still this one; otherwise a 'conflict' error. */
+  /** The move happens only if the value at `from` is still this one; otherwise a ConditionFailedError. */
   expected?: { value: string };
 }
 
@@ -61,12 +67,12 @@ export interface KvStore {
   initialize(): Promise<void>;
   get(address: Address): Promise<Entry | undefined>;
   set(address: Address, value: string, options?: SetOptions): Promise<void>;
-  /** Returns whether anything was deleted. */
-  delete(address: Address): Promise<boolean>;
+  /** Returns whether a live value was deleted. */
+  delete(address: Address, options?: DeleteOptions): Promise<boolean>;
   /**
    * Moves a value to a free address in one commit, keeping its expiry and creation time: no other
    * writer can change either address in between. Fails with 'not-found' when nothing lives at
-   * `from`, 'conflict' when `to` holds a value (or `expected` no longer matches).
+   * `from`, 'conflict' when `to` holds a value, ConditionFailedError when `expected` no longer matches.
    */
   rename(from: Address, to: Address, options?: RenameOptions): Promise<void>;
   /** Deletes every value of a project or namespace, and its TTL settings, in one commit; returns how many live values went. */

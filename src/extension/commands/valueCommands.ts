@@ -227,7 +227,7 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
         if (error instanceof ProntoError && error.code === 'conflict' && /already holds/.test(error.message)) {
           throw new ProntoError('conflict', `${formatAddress(to)} already holds a value; delete it first or choose another address`);
         }
-        if (error instanceof ProntoError && error.code === 'conflict') throw new ProntoError('conflict', `${fromText} changed since it was shown; nothing was renamed`);
+        if (error instanceof ProntoError && error.code === 'condition-failed') throw new ProntoError('conflict', `${fromText} changed since it was shown; nothing was renamed`);
         throw error;
       });
       return to;

@@ -5,7 +5,7 @@
  * business.
  */
 import * as assert from 'node:assert/strict';
-import { isProntoError } from '../../../src/core/errors';
+import { type ConditionFailedError, isProntoError } from '../../../src/core/errors';
 import type { ChangeEvent, KvStore } from '../../../src/core/store';
 import type { Address, Entry } from '../../../src/core/types';
 
@@ -203,13 +203,39 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
 
     describe('writes that must not be lost or half-done', () => {
       it('compare-and-set writes only over the expected value (undefined: only where nothing is)', async () => {
+        const failed = (current: string | undefined) => (error: unknown) =>
+          isProntoError(error, 'condition-failed') && (error as ConditionFailedError).current === current;
         await store.set(at('p', 'n', 'k'), 'v1');
         await store.set(at('p', 'n', 'k'), 'v2', { expected: { value: 'v1' } });
-        await assert.rejects(store.set(at('p', 'n', 'k'), 'v3', { expected: { value: 'v1' } }), (error) => isProntoError(error, 'conflict'));
-        await assert.rejects(store.set(at('p', 'n', 'new'), 'x', { expected: { value: 'something' } }), (error) => isProntoError(error, 'conflict'));
+        await assert.rejects(store.set(at('p', 'n', 'k'), 'v3', { expected: { value: 'v1' } }), failed('v2'));
+        await assert.rejects(store.set(at('p', 'n', 'new'), 'x', { expected: { value: 'something' } }), failed(undefined));
         await store.set(at('p', 'n', 'new'), 'x', { expected: { value: undefined } });
-        await assert.rejects(store.set(at('p', 'n', 'new'), 'y', { expected: { value: undefined } }), (error) => isProntoError(error, 'conflict'));
+        await assert.rejects(store.set(at('p', 'n', 'new'), 'y', { expected: { value: undefined } }), failed('x'));
         assert.deepEqual((await store.list({ project: 'p', namespace: 'n' })).map((e) => e.value), ['v2', 'x']);
+      });
+
+      it('a lease: set if absent with a TTL is taken once, renewed by its owner, and free again once expired', async () => {
+        await store.createCache('p', 'leases', 60);
+        const lease = at('p', 'leases', 'task1');
+        await store.set(lease, 'agent-a', { expected: { value: undefined }, ttlSeconds: 10 });
+        await assert.rejects(store.set(lease, 'agent-b', { expected: { value: undefined }, ttlSeconds: 10 }), (error) => isProntoError(error, 'condition-failed'));
+        clock += 8000;
+        await store.set(lease, 'agent-a', { expected: { value: 'agent-a' }, ttlSeconds: 10 }); // renewed: now expires 10 s from here
+        clock += 8000;
+        await assert.rejects(store.set(lease, 'agent-b', { expected: { value: undefined }, ttlSeconds: 10 }), (error) => isProntoError(error, 'condition-failed'));
+        clock += 3000; // the owner stopped renewing
+        await store.set(lease, 'agent-b', { expected: { value: undefined }, ttlSeconds: 10 });
+        await assert.rejects(store.set(lease, 'agent-a', { expected: { value: 'agent-a' }, ttlSeconds: 10 }), (error) => isProntoError(error, 'condition-failed'));
+        assert.equal((await open().get(lease))?.value, 'agent-b');
+      });
+
+      it('a conditional delete removes only the expected value (releasing a lease one still owns)', async () => {
+        await store.set(at('p', 'n', 'k'), 'mine');
+        await assert.rejects(store.delete(at('p', 'n', 'k'), { expected: { value: 'theirs' } }), (error) => isProntoError(error, 'condition-failed'));
+        await assert.rejects(store.delete(at('p', 'n', 'gone'), { expected: { value: 'x' } }), (error) => isProntoError(error, 'condition-failed'));
+        assert.equal((await open().get(at('p', 'n', 'k')))?.value, 'mine');
+        assert.equal(await store.delete(at('p', 'n', 'k'), { expected: { value: 'mine' } }), true);
+        assert.equal(await open().get(at('p', 'n', 'k')), undefined);
       });
 
       it('a failing write fails alone; writes issued with it land', async () => {
@@ -292,7 +318,7 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
         await store.set(at('p', 'n', 'a'), 'A');
         await store.set(at('p', 'n', 'b'), 'B');
         await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'b')), (error) => isProntoError(error, 'conflict'));
-        await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'c'), { expected: { value: 'stale' } }), (error) => isProntoError(error, 'conflict'));
+        await assert.rejects(store.rename(at('p', 'n', 'a'), at('p', 'n', 'c'), { expected: { value: 'stale' } }), (error) => isProntoError(error, 'condition-failed'));
         await assert.rejects(store.rename(at('p', 'n', 'zz'), at('p', 'n', 'c')), (error) => isProntoError(error, 'not-found'));
         assert.deepEqual((await store.list({ project: 'p', namespace: 'n' })).map((e) => `${e.key}=${e.value}`), ['a=A', 'b=B']);
       });
