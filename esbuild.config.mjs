@@ -44,5 +44,7 @@ await Promise.all([
   // The CLI is started for every call: a minified bundle parses faster (the source map keeps stacks readable).
   build({ ...shared, minify: true, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...shared, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: [...shared.external, 'vscode'] }),
+  // The MCP SDK, loaded by `prontodb mcp` only (src/cli/mcp/server.ts): other commands never parse it.
+  build({ ...shared, minify: true, entryPoints: { 'mcp-sdk': 'src/cli/mcp/sdk.ts' }, outdir: 'dist' }),
 ]);
 chmodSync('dist/cli.js', 0o755);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import { describeErrno, errnoCode, isProntoError, usageError } from '../core/errors';
+import { ConditionFailedError, describeErrno, errnoCode, isProntoError, usageError } from '../core/errors';
 import { ProntoDB } from '../core/pronto';
 import { configureSqlJs } from '../core/sqljs';
 import { chooseForm, type CommandContext, type ExitCode, findCommand, type Io } from './commandTable';
@@ -46,6 +46,11 @@ export async function main(argv: string[], io: Io, cwd = process.cwd()): Promise
       await pronto?.close();
     }
   } catch (error) {
+    if (error instanceof ConditionFailedError) {
+      // Not a failure: the answer "someone else has it", which scripts branch on.
+      io.err(`Not written: ${error.message}\n`);
+      return 3;
+    }
     io.err(`Error: ${describeFailure(error, io.env)}\n`);
     return 1;
   }

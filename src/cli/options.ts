@@ -33,6 +33,10 @@ export const OPTIONS = {
   rotate: { type: 'string' },
   force: { type: 'boolean', short: 'f' },
   'preserve-timestamps': { type: 'boolean' },
+  'if-absent': { type: 'boolean' },
+  expect: { type: 'string' },
+  timeout: { type: 'string' },
+  'read-only': { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

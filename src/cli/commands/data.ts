@@ -8,9 +8,12 @@ import { openSession } from '../session';
 
 async function store(context: CommandContext, address: string, value: string): Promise<ExitCode> {
   const session = await openSession(context);
-  const { ttl } = context.invocation.options;
+  const { ttl, expect } = context.invocation.options;
+  const ifAbsent = context.invocation.options['if-absent'];
+  if (ifAbsent && expect !== undefined) throw usageError('Give either --if-absent or --expect, not both');
   const ttlSeconds = ttl === undefined ? undefined : wholeNumber('TTL', ttl, { max: MAX_TTL_SECONDS });
-  await session.set(address, value, { ttlSeconds });
+  const expected = ifAbsent ? { value: undefined } : expect === undefined ? undefined : { value: expect };
+  await session.set(address, value, { ttlSeconds, expected });
   return 0;
 }
 
@@ -25,16 +28,22 @@ export const DATA_COMMANDS: CommandSpec[] = [
     name: 'set',
     group: 'Data',
     forms: [
-      { usage: 'set <address> <value> [--ttl SECONDS]', run: (context, [address, value]) => store(context, address!, value!) },
+      { usage: 'set <address> <value> [--ttl SECONDS] [--if-absent] [--expect OLD]', run: (context, [address, value]) => store(context, address!, value!) },
       {
-        usage: 'set <address> --stdin [--ttl SECONDS]',
+        usage: 'set <address> --stdin [--ttl SECONDS] [--if-absent] [--expect OLD]',
         run: async (context, [address]) => store(context, address!, decodeUtf8(await context.io.readStdin(), 'Standard input')),
       },
     ],
     help: `Store a value. <address> is key, namespace.key or project.namespace.key, optionally
 followed by __context. --stdin reads the value from standard input (exactly, no trimming).
 --ttl is only allowed in TTL namespaces (see create-cache). Values starting with '-' go
-after '--':  prontodb set k -- -5`,
+after '--':  prontodb set k -- -5
+--if-absent writes only if nothing (live) is stored there; --expect OLD only if the value is
+exactly OLD (compare-and-set). Otherwise nothing is written and the exit status is 3.
+A lease is --if-absent --ttl in a TTL namespace, renewed by its owner with --expect on its own
+value and --ttl, released with del --expect; it expires by itself if the owner stops:
+  prontodb create-cache work.leases 60
+  prontodb set work.leases.task-7 agent-a --if-absent --ttl 30   # exit 3: someone else has it`,
   },
   {
     name: 'get',
@@ -58,14 +67,16 @@ or expired.`,
     group: 'Data',
     forms: [
       {
-        usage: 'del <address>',
+        usage: 'del <address> [--expect OLD]',
         async run(context, [address]) {
-          await (await openSession(context)).delete(address!);
+          const { expect } = context.invocation.options;
+          await (await openSession(context)).delete(address!, expect === undefined ? undefined : { expected: { value: expect } });
           return 0;
         },
       },
     ],
-    help: 'Delete a value. Deleting an absent key is not an error.',
+    help: `Delete a value. Deleting an absent key is not an error. With --expect OLD, delete only
+if the value is exactly OLD (release a lease you still own); otherwise exit 3.`,
   },
   {
     name: 'keys',

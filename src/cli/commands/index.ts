@@ -3,6 +3,7 @@
  * are also its grammar), help text and handlers. `prontodb help` lists them in this order.
  */
 import type { CommandSpec } from '../commandTable';
+import { AGENT_COMMANDS } from './agents';
 import { BACKUP_COMMANDS } from './backup';
 import { CURSOR_COMMANDS } from './cursor';
 import { DATA_COMMANDS } from './data';
@@ -14,6 +15,7 @@ import { TTL_COMMANDS } from './ttl';
 export const COMMANDS: readonly CommandSpec[] = [
   ...DATA_COMMANDS,
   ...TTL_COMMANDS,
+  ...AGENT_COMMANDS,
   ...DB_COMMANDS,
   ...BACKUP_COMMANDS,
   ...TRANSFER_COMMANDS,
