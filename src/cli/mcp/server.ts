@@ -15,7 +15,8 @@ type Sdk = typeof import('./sdk');
 /** The SDK bundle beside the CLI bundle; from the compiled sources (tests), the module itself. */
 function loadSdk(): Sdk {
   const bundled = path.join(__dirname, 'mcp-sdk.js');
-  // A computed path, so the CLI bundle does not include the SDK.
+  // A computed path, so the CLI bundle does not include the SDK (a static import would).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, by path
   return (fs.existsSync(bundled) ? require(bundled) : require(['.', 'sdk'].join('/'))) as Sdk;
 }
 
