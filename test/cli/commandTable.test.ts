@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isProntoError } from '../../src/core/errors';
-import { chooseForm, type CommandSpec, type FormSpec, formGrammar } from '../../src/cli/commandTable';
+import { chooseForm, type CommandSpec, type FormSpec, formGrammar, HELP_GROUPS } from '../../src/cli/commandTable';
 import { COMMANDS } from '../../src/cli/commands/index';
 import { type Invocation, isGlobalOption, type OptionName, OPTIONS, optionSpec, type ParsedOptions } from '../../src/cli/options';
 import { CLI, Sandbox } from '../helpers/cliHarness';
@@ -145,7 +145,7 @@ describe('CLI command table: help', () => {
     const listed = new Set(
       result.stdout
         .split('\n')
-        .filter((line) => /^(Data|TTL|Databases|Cursors|Other):/.test(line))
+        .filter((line) => new RegExp(`^(${HELP_GROUPS.join('|')}):`).test(line))
         .flatMap((line) => line.replace(/^\w+:\s*/, '').split(/,\s*/))
         .flatMap((item) => item.replace(/[()]/g, '').split(/[\s|]+/)),
     );
