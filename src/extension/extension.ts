@@ -6,6 +6,8 @@ import { registerCommand } from './commands/ui';
 import { registerValueCommands } from './commands/valueCommands';
 import { type CursorNode, CursorsTreeProvider } from './cursorsView';
 import { type DatabasesNode, DatabasesTreeProvider } from './databasesView';
+import { registerLanguageModelTools } from './lmTools';
+import { registerMcpServerProvider } from './mcpServerProvider';
 import { ProntoService } from './service';
 import { registerStatusBar } from './statusBar';
 import { registerTerminalEnvironment } from './terminalEnvironment';
@@ -65,7 +67,11 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     registerCommand(service, 'prontodb.openLog', () => log.show()),
     statusBar.disposable,
     registerTerminalEnvironment(context, service),
+    registerLanguageModelTools(service),
   );
+  // VS Code 1.101 and later only (feature-detected): offers `prontodb mcp` to the editor's MCP client.
+  const mcpServerProvider = registerMcpServerProvider(service, context, version);
+  if (mcpServerProvider) context.subscriptions.push(mcpServerProvider);
   void vscode.commands.executeCommand('setContext', 'prontodb.ready', true);
   const activationMs = performance.now() - started;
   log.info(`ProntoDB ${version} activated in ${activationMs.toFixed(1)} ms`);

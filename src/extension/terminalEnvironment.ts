@@ -24,6 +24,19 @@ export function terminalVariables(service: ProntoService): Record<string, string
   return variables;
 }
 
+/**
+ * The folders of the settings, as the command line reads them (PRONTODB_DATA_DIR, PRONTODB_BACKUP_DIR):
+ * what any `prontodb` started for this window needs (terminals, the MCP server it offers).
+ */
+export function directoryVariables(service: ProntoService): Record<string, string> {
+  const variables: Record<string, string> = {};
+  const env = service.engineEnv();
+  if (env.PRONTODB_DATA_DIR) variables.PRONTODB_DATA_DIR = env.PRONTODB_DATA_DIR;
+  const backupDirectory = vscode.workspace.getConfiguration('prontodb').get<string>('backupDirectory')?.trim();
+  if (backupDirectory) variables.PRONTODB_BACKUP_DIR = backupDirectory;
+  return variables;
+}
+
 export function registerTerminalEnvironment(context: vscode.ExtensionContext, service: ProntoService): vscode.Disposable {
   const collection = context.environmentVariableCollection;
   collection.description = 'ProntoDB: the prontodb command, its data directory, and a workspace-only database choice';
@@ -34,10 +47,7 @@ export function registerTerminalEnvironment(context: vscode.ExtensionContext, se
     collection.prepend('PATH', `${binDirectory}${path.delimiter}`);
     // The shim runs the CLI with the editor's own Node when no `node` is on PATH.
     collection.replace('PRONTODB_NODE', process.execPath);
-    const env = service.engineEnv();
-    if (env.PRONTODB_DATA_DIR) collection.replace('PRONTODB_DATA_DIR', env.PRONTODB_DATA_DIR);
-    const backupDirectory = vscode.workspace.getConfiguration('prontodb').get<string>('backupDirectory')?.trim();
-    if (backupDirectory) collection.replace('PRONTODB_BACKUP_DIR', backupDirectory);
+    for (const [name, value] of Object.entries(directoryVariables(service))) collection.replace(name, value);
     try {
       for (const [name, value] of Object.entries(terminalVariables(service))) collection.replace(name, value);
       lastProblem = undefined;
