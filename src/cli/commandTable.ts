@@ -15,8 +15,8 @@ export interface Io {
   env: Record<string, string | undefined>;
 }
 
-/** Exit status: 0 ok, 1 error, 2 miss (or a watch that timed out), 3 condition not met (help.ts explains). */
-export type ExitCode = 0 | 1 | 2 | 3;
+/** Exit status: 0 ok, 1 error, 2 miss (or a watch that timed out), 3 condition not met, 4 doctor found warnings only (help.ts explains). */
+export type ExitCode = 0 | 1 | 2 | 3 | 4;
 
 export interface CommandContext {
   readonly invocation: Invocation;
@@ -45,7 +45,7 @@ export interface FormSpec {
   run: Handler;
 }
 
-export const HELP_GROUPS = ['Data', 'TTL', 'Agents', 'Databases', 'Cursors', 'Other'] as const;
+export const HELP_GROUPS = ['Data', 'TTL', 'Agents', 'Databases', 'Health', 'Cursors', 'Other'] as const;
 export type HelpGroup = (typeof HELP_GROUPS)[number];
 
 export interface CommandSpec {

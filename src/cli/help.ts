@@ -56,5 +56,5 @@ Which database: --database > --cursor > .prontodb (here or above) > the user's s
 
 Exit codes: 0 ok, 1 error, 2 miss (get found nothing; watch timed out),
   3 condition not met (set --if-absent found a value, set/del --expect found another one);
-  nothing was written, and standard error says why.`;
+  nothing was written, and standard error says why; 4 doctor found warnings only.`;
 }

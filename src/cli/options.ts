@@ -37,6 +37,10 @@ export const OPTIONS = {
   expect: { type: 'string' },
   timeout: { type: 'string' },
   'read-only': { type: 'boolean' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' },
+  fix: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

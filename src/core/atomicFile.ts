@@ -67,6 +67,20 @@ export async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
+/** Temp files a killed writer left beside `file` (for `doctor`; removing them needs the file's lock). */
+export function abandonedTempFiles(file: string): string[] {
+  const directory = path.dirname(file);
+  const stem = `.${path.basename(file)}.`;
+  try {
+    return fs
+      .readdirSync(directory)
+      .filter((name) => name.startsWith(stem) && name.endsWith(TEMP_SUFFIX))
+      .map((name) => path.join(directory, name));
+  } catch {
+    return [];
+  }
+}
+
 /** Temp files a killed writer left behind; only called while holding the file's lock. */
 export function removeAbandonedTempFiles(file: string): void {
   const directory = path.dirname(file);

@@ -291,3 +291,30 @@ export async function acquireFileLock(file: string, options: LockOptions = {}): 
   const lock = await lockFile(file, options);
   return () => lock.release();
 }
+
+/** What `prontodb doctor` reports about a file's lock: who holds it, and what dead processes left. */
+export interface LockLeftovers {
+  /** 'none': not locked; 'alive': a running process writes now; 'dead': left by a process that no longer exists. */
+  lock: 'none' | 'alive' | 'dead' | 'unknown';
+  holder?: string;
+  /** `<lock>.<token>.pending` folders of waiters that no longer exist. */
+  deadWaiters: number;
+}
+
+export function inspectLockLeftovers(file: string): LockLeftovers {
+  const lockPath = lockPathFor(file);
+  const inspection = inspectLock(lockPath);
+  const lock = inspection.kind === 'absent' ? 'none' : inspection.kind === 'held' ? inspection.state : inspection.ageMs > DEFAULT_STALE_MS ? 'dead' : 'unknown';
+  const directory = path.dirname(lockPath);
+  const prefix = `${path.basename(lockPath)}.`;
+  let deadWaiters = 0;
+  for (const name of fs.readdirSync(directory, { withFileTypes: false }) as string[]) {
+    if (!name.startsWith(prefix) || !name.endsWith('.pending')) continue;
+    const pending = path.join(directory, name);
+    const holderName = (fs.readdirSync(pending, { withFileTypes: false }) as string[]).find((entry) => entry.startsWith(HOLDER_PREFIX));
+    const text = holderName === undefined ? null : readProcFile(path.join(pending, holderName));
+    const holder = text === null ? undefined : parseHolder(text);
+    if (holder && holderState(holder) === 'dead') deadWaiters++;
+  }
+  return { lock, holder: inspection.kind === 'held' ? describeHolder(inspection.holder) : undefined, deadWaiters };
+}

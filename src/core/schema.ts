@@ -39,10 +39,10 @@ function columnsOf(db: Database, table: string): string[] {
  * Checks that a database is ProntoDB's before anything writes to it: a file that merely happens to
  * be SQLite must not get our tables added. Returns whether the schema still has to be created.
  */
-export function inspectSchema(db: Database, file: string): { needsCreate: boolean } {
+export function inspectSchema(db: Database, file: string): { needsCreate: boolean; empty: boolean } {
   const tables = db.exec(`SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'`);
   const names = tables.length ? tables[0]!.values.map((row) => String(row[0])) : [];
-  if (names.length === 0) return { needsCreate: true };
+  if (names.length === 0) return { needsCreate: true, empty: true };
   const foreign = names.filter((name) => !(name in EXPECTED_COLUMNS));
   if (!names.includes('kv') || foreign.length > 0) {
     throw new ProntoError(
@@ -60,5 +60,5 @@ export function inspectSchema(db: Database, file: string): { needsCreate: boolea
       );
     }
   }
-  return { needsCreate: names.length < Object.keys(EXPECTED_COLUMNS).length };
+  return { needsCreate: names.length < Object.keys(EXPECTED_COLUMNS).length, empty: false };
 }

@@ -1,8 +1,9 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
+import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION, type MigrationReport, OLDER_DUPLICATES_WHERE, pendingMigrations } from './migrations';
 import { inspectSchema, SCHEMA_SQL } from './schema';
 import { ChangedDuringCommit, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
-import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions } from './store';
+import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions, StoreStats } from './store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
 export interface SqlJsStoreOptions {
@@ -12,6 +13,8 @@ export interface SqlJsStoreOptions {
 
 interface WriteJob {
   run(db: Database, now: number): unknown | Promise<unknown>;
+  /** Runs alone and outside a transaction (VACUUM cannot run inside one); the file is always rewritten. */
+  alone?: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -90,6 +93,8 @@ export class SqlJsStore implements KvStore {
   /** A schema was created in memory but not written yet. */
   private schemaUnwritten = false;
   private integrityChecked = false;
+  /** A job of the current group changed the schema only (a migration): the file must be written even if no row changed. */
+  private schemaChanged = false;
   /** The loaded copy had a native transaction's journal rolled back in memory. */
   private rolledBackJournal = false;
   private readonly statements = new Map<string, Statement>();
@@ -146,8 +151,9 @@ export class SqlJsStore implements KvStore {
     const db = new this.sql.Database(bytes);
     try {
       db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;');
-      const { needsCreate } = inspectSchema(db, this.location);
-      if (needsCreate) db.exec(SCHEMA_SQL);
+      const { needsCreate, empty } = inspectSchema(db, this.location);
+      // A new file starts at the latest schema version; an existing one is only ever migrated on request.
+      if (needsCreate) db.exec(empty ? SCHEMA_SQL + LATEST_SCHEMA_ADDITIONS : SCHEMA_SQL);
       this.schemaUnwritten = needsCreate;
     } catch (error) {
       db.close();
@@ -344,10 +350,10 @@ export class SqlJsStore implements KvStore {
   // ---- writes ----------------------------------------------------------------------------------
 
   /** Queues a write; it joins the next group commit and resolves once that commit is on disk. */
-  private write<T>(run: (db: Database, now: number) => T | Promise<T>): Promise<T> {
+  private write<T>(run: (db: Database, now: number) => T | Promise<T>, options: { alone?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new ProntoError('io', `Database ${this.location} is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, alone: options.alone });
       if (!this.flushing) {
         // Let every write issued in this turn of the event loop join the same commit.
         this.flushing = new Promise<void>((done) => setImmediate(done)).then(() => this.drainQueue());
@@ -357,7 +363,9 @@ export class SqlJsStore implements KvStore {
 
   private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
+      // A job that must run alone ends the group before it and forms its own.
+      const alone = this.queue.findIndex((job) => job.alone);
+      const batch = this.queue.splice(0, alone < 0 ? this.queue.length : Math.max(alone, 1));
       await this.commit(batch);
     }
     this.flushing = undefined;
@@ -411,7 +419,20 @@ export class SqlJsStore implements KvStore {
       }
       write.refuseNativeActivity();
       if (!this.integrityChecked) this.checkIntegrity(db);
+      this.refuseNewerSchema(db);
       const now = this.nowSeconds();
+      if (batch.length === 1 && batch[0]!.alone) {
+        try {
+          outcomes.push({ ok: true, value: await batch[0]!.run(db, now) });
+        } catch (error) {
+          outcomes.push({ ok: false, error: wrapSqliteError(this.location, error) });
+          return { outcomes, changed: false };
+        }
+        this.version = await write.replace(db.export(), this.version!);
+        this.fileWrites++;
+        this.schemaUnwritten = false;
+        return { outcomes, changed: true };
+      }
       // total_changes() also counts rows a rolled-back job touched, so count only what was kept.
       let keptChanges = 0;
       db.exec('BEGIN IMMEDIATE');
@@ -441,8 +462,10 @@ export class SqlJsStore implements KvStore {
         }
         throw error;
       }
-      // A new file is written once something succeeded in it, even if that changed no row (initialize).
-      const changed = keptChanges > 0 || (this.schemaUnwritten && outcomes.some((outcome) => outcome.ok));
+      // A new file is written once something succeeded in it, even if that changed no row (initialize);
+      // a migration may change only the schema.
+      const changed = keptChanges > 0 || ((this.schemaUnwritten || this.schemaChanged) && outcomes.some((outcome) => outcome.ok));
+      this.schemaChanged = false;
       if (changed) {
         this.version = await write.replace(db.export(), this.version!);
         this.fileWrites++;
@@ -450,6 +473,21 @@ export class SqlJsStore implements KvStore {
       }
       return { outcomes, changed };
     }
+  }
+
+  /** A file from a newer ProntoDB may hold rules this build does not know: reading is safe, writing is not. */
+  private refuseNewerSchema(db: Database): void {
+    const version = this.schemaVersionOf(db);
+    if (version > LATEST_SCHEMA_VERSION) {
+      throw new ProntoError(
+        'foreign-schema',
+        `${this.location} has schema version ${version}, newer than this ProntoDB knows (${LATEST_SCHEMA_VERSION}); it can be read but not written: update ProntoDB`,
+      );
+    }
+  }
+
+  private schemaVersionOf(db: Database): number {
+    return this.rows(db, 'PRAGMA user_version', [])[0]![0] as number;
   }
 
   private totalChanges(db: Database): number {
@@ -634,6 +672,92 @@ export class SqlJsStore implements KvStore {
       options.onProgress?.(1, `Imported ${entries.length} entries`);
       return entries.length;
     });
+  }
+
+  // ---- health and maintenance ------------------------------------------------------------------
+
+  stats(): Promise<StoreStats> {
+    return this.read((db, now) => {
+      const one = (sql: string, params: SqlValue[] = []): SqlValue => this.rows(db, sql, params)[0]![0]!;
+      const pageSize = one('PRAGMA page_size') as number;
+      const pageCount = one('PRAGMA page_count') as number;
+      const [live, expired, projects, namespaces, oldest, newest] = this.rows(
+        db,
+        `SELECT count(*) FILTER (WHERE ${LIVE} AND ${NEWEST_OF_ADDRESS}), count(*) FILTER (WHERE NOT (${LIVE})),
+                count(DISTINCT project) FILTER (WHERE ${LIVE}), count(DISTINCT project || char(0) || namespace) FILTER (WHERE ${LIVE}),
+                min(updated_at), max(updated_at)
+           FROM kv`,
+        [now, now, now, now],
+      )[0]!;
+      return {
+        sizeBytes: pageSize * pageCount,
+        pageSize,
+        pageCount,
+        freePages: one('PRAGMA freelist_count') as number,
+        entries: live as number,
+        expiredEntries: expired as number,
+        duplicateRows: one(`SELECT count(*) FROM kv WHERE ${OLDER_DUPLICATES_WHERE}`) as number,
+        projects: projects as number,
+        namespaces: namespaces as number,
+        ttlNamespaces: one('SELECT count(*) FROM sys_namespaces WHERE is_ttl = 1') as number,
+        oldestWrite: oldest as number | null,
+        newestWrite: newest as number | null,
+        schemaVersion: this.schemaVersionOf(db),
+        latestSchemaVersion: LATEST_SCHEMA_VERSION,
+      };
+    });
+  }
+
+  integrityCheck(): Promise<string[]> {
+    return this.read((db) => this.rows(db, 'PRAGMA integrity_check', []).map((row) => String(row[0])));
+  }
+
+  migrate(options: { dryRun?: boolean } = {}): Promise<MigrationReport> {
+    const plan = (db: Database, apply: boolean): MigrationReport => {
+      const from = this.schemaVersionOf(db);
+      if (from > LATEST_SCHEMA_VERSION) this.refuseNewerSchema(db);
+      const steps = pendingMigrations(from).map((step) => {
+        let rowsChanged = 0;
+        if (apply) {
+          const before = this.totalChanges(db);
+          db.exec(step.sql);
+          rowsChanged = this.totalChanges(db) - before;
+        } else if (step.name === 'collapse-duplicates') {
+          rowsChanged = this.rows(db, `SELECT count(*) FROM kv WHERE ${OLDER_DUPLICATES_WHERE}`, [])[0]![0] as number;
+        }
+        return { version: step.version, name: step.name, description: step.description, rowsChanged };
+      });
+      const to = steps.length ? steps[steps.length - 1]!.version : from;
+      if (apply && steps.length) {
+        db.exec(`PRAGMA user_version = ${to}`);
+        this.schemaChanged = true;
+      }
+      return { from, to, steps, dryRun: !apply };
+    };
+    if (options.dryRun) return this.read((db) => plan(db, false));
+    return this.write((db) => plan(db, true));
+  }
+
+  collapseDuplicates(): Promise<number> {
+    return this.write((db) => {
+      this.run(db, `DELETE FROM kv WHERE ${OLDER_DUPLICATES_WHERE}`, []);
+      return db.getRowsModified();
+    });
+  }
+
+  compact(): Promise<{ before: number; after: number }> {
+    return this.write(
+      (db) => {
+        const size = (): number => (this.rows(db, 'PRAGMA page_count', [])[0]![0] as number) * (this.rows(db, 'PRAGMA page_size', [])[0]![0] as number);
+        const before = size();
+        // Prepared statements would keep VACUUM from running.
+        for (const statement of this.statements.values()) statement.free();
+        this.statements.clear();
+        db.exec('VACUUM');
+        return { before, after: size() };
+      },
+      { alone: true },
+    );
   }
 
   // ---- change notification ---------------------------------------------------------------------

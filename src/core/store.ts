@@ -1,3 +1,4 @@
+import type { MigrationReport } from './migrations';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
 export interface ListQuery {
@@ -49,6 +50,30 @@ export interface ImportOptions extends LongOperationOptions {
   preserveTimestamps?: boolean;
 }
 
+/** Figures about one database, for `status` and the dashboard (whole file, every meta context). */
+export interface StoreStats {
+  /** Bytes of the database itself (for a file: page size x page count). */
+  sizeBytes: number;
+  pageSize: number;
+  pageCount: number;
+  /** Pages on the free list: space a compaction (VACUUM) would give back. */
+  freePages: number;
+  /** Live values. */
+  entries: number;
+  /** Expired values still stored (every commit of ours purges them; other programs' writes leave them). */
+  expiredEntries: number;
+  /** Extra rows of one context-less address, left by the Rust CLI (docs/FORMAT.md#null-context-duplicates). */
+  duplicateRows: number;
+  projects: number;
+  namespaces: number;
+  ttlNamespaces: number;
+  /** Unix seconds of the oldest and newest write among stored rows; null when empty. */
+  oldestWrite: number | null;
+  newestWrite: number | null;
+  schemaVersion: number;
+  latestSchemaVersion: number;
+}
+
 export interface ChangeEvent {
   /** 'local': this process committed; 'external': another process replaced the file. */
   origin: 'local' | 'external';
@@ -92,5 +117,16 @@ export interface KvStore {
   /** Writes all entries in one durable commit: all or nothing. Returns how many were written. */
   importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options?: ImportOptions): Promise<number>;
   onDidChange(listener: (event: ChangeEvent) => void): Disposable;
+
+  // ---- health and maintenance (prontodb status, doctor, migrate) ---------------------------------
+  stats(): Promise<StoreStats>;
+  /** The engine's full consistency check: `['ok']`, or the problems it found. */
+  integrityCheck(): Promise<string[]>;
+  /** Applies the schema steps this database lacks (migrations.ts) in one commit; with dryRun, only says what they would change. */
+  migrate(options?: { dryRun?: boolean }): Promise<MigrationReport>;
+  /** Removes the duplicate rows of context-less addresses, keeping the newest; returns how many went. */
+  collapseDuplicates(): Promise<number>;
+  /** Rewrites the database without its free pages (VACUUM); returns the bytes before and after. */
+  compact(): Promise<{ before: number; after: number }>;
   close(): Promise<void>;
 }

@@ -8,8 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isProntoError } from '../../src/core/errors';
 import { ProntoDB } from '../../src/core/pronto';
+import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION } from '../../src/core/migrations';
 import { SCHEMA_SQL } from '../../src/core/schema';
 import {
+  CREATED_SCHEMA_OBJECTS,
   EXPECTED_SCHEMA_OBJECTS,
   headerFormatBytes,
   integrityCheck,
@@ -213,12 +215,13 @@ describe('interop: files we create', () => {
     for (const file of [box.dbFile('main'), box.dbFile('empty')]) {
       assert.deepEqual(headerFormatBytes(file), [2, 2], `${file} header`);
       assert.equal(integrityCheck(file), 'ok');
-      assert.deepEqual(schemaObjects(file), EXPECTED_SCHEMA_OBJECTS);
+      assert.deepEqual(schemaObjects(file), CREATED_SCHEMA_OBJECTS);
       assert.equal(sqlite3(file, 'PRAGMA journal_mode;').trim(), 'wal');
-      assert.equal(sqlite3(file, 'PRAGMA user_version;').trim(), '0');
-      // The DDL is the Rust CLI's, up to whitespace.
+      assert.equal(sqlite3(file, 'PRAGMA user_version;').trim(), String(LATEST_SCHEMA_VERSION), 'a new file starts at the latest schema version');
+      // The DDL is the Rust CLI's, up to whitespace, plus the latest migration's unique address index.
       const ddl = sqliteRows(file, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name;").map(([sql]) => normalize(sql!));
-      const expected = SCHEMA_SQL.split(';').map((statement) => normalize(statement.replace(/IF NOT EXISTS /g, ''))).filter(Boolean).sort();
+      const ddlOf = (text: string) => text.split(';').map((statement) => normalize(statement.replace(/IF NOT EXISTS /g, ''))).filter((statement) => statement && !statement.startsWith('PRAGMA'));
+      const expected = [...ddlOf(SCHEMA_SQL), ...ddlOf(LATEST_SCHEMA_ADDITIONS)].sort();
       assert.deepEqual([...ddl].sort(), expected);
     }
     const main = box.dbFile('main');
@@ -414,7 +417,7 @@ describe('interop: files that are not ProntoDB databases are refused and left un
     write(Buffer.alloc(0));
     await box.ok(['set', 'k', 'v']);
     assert.equal(integrityCheck(file()), 'ok');
-    assert.deepEqual(schemaObjects(file()), EXPECTED_SCHEMA_OBJECTS);
+    assert.deepEqual(schemaObjects(file()), CREATED_SCHEMA_OBJECTS);
   });
 });
 

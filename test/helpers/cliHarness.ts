@@ -253,6 +253,9 @@ export const EXPECTED_SCHEMA_OBJECTS = [
   'table sys_namespaces sys_namespaces',
 ];
 
+/** What a file ProntoDB creates holds: the Rust CLI's schema plus the latest migration's unique address index (src/core/migrations.ts). */
+export const CREATED_SCHEMA_OBJECTS = [EXPECTED_SCHEMA_OBJECTS[0]!, 'index kv_unique_address kv', ...EXPECTED_SCHEMA_OBJECTS.slice(1)];
+
 /** Bytes of a file, or undefined when it does not exist. */
 export function snapshot(file: string): Buffer | undefined {
   return fs.existsSync(file) ? fs.readFileSync(file) : undefined;

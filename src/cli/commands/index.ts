@@ -8,6 +8,7 @@ import { BACKUP_COMMANDS } from './backup';
 import { CURSOR_COMMANDS } from './cursor';
 import { DATA_COMMANDS } from './data';
 import { DB_COMMANDS } from './db';
+import { HEALTH_COMMANDS } from './health';
 import { INFO_COMMANDS } from './info';
 import { TRANSFER_COMMANDS } from './transfer';
 import { TTL_COMMANDS } from './ttl';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...DB_COMMANDS,
   ...BACKUP_COMMANDS,
   ...TRANSFER_COMMANDS,
+  ...HEALTH_COMMANDS,
   ...CURSOR_COMMANDS,
   ...INFO_COMMANDS,
 ];

@@ -337,6 +337,52 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
       });
     });
 
+    describe('health and maintenance', () => {
+      it('stats count live and expired values, projects, namespaces, TTL namespaces and writes', async () => {
+        const empty = await store.stats();
+        assert.deepEqual([empty.entries, empty.projects, empty.oldestWrite], [0, 0, null]);
+        assert.equal(empty.schemaVersion, empty.latestSchemaVersion, 'a new database starts at the latest schema');
+        await store.createCache('p', 'cache', 60);
+        await store.set(at('p', 'cache', 'soon'), 'x', { ttlSeconds: 5 });
+        const firstWrite = Math.floor(clock / 1000);
+        clock += 10_000;
+        // Stored before the clock moved, expired now; the reading store has no commit of its own to purge it.
+        const reader = open();
+        let stats = await reader.stats();
+        assert.deepEqual([stats.entries, stats.expiredEntries], [0, 1]);
+        await store.set(at('p', 'n', 'a'), '1');
+        await store.set(at('p', 'n', 'b', 'ctx'), '2');
+        await store.set(at('q', 'm', 'c'), '3');
+        stats = await reader.stats();
+        assert.deepEqual(
+          [stats.entries, stats.expiredEntries, stats.projects, stats.namespaces, stats.ttlNamespaces, stats.duplicateRows],
+          [3, 0, 2, 2, 1, 0],
+          'every commit purges expired values',
+        );
+        assert.equal(stats.newestWrite, Math.floor(clock / 1000));
+        assert.ok(stats.oldestWrite! >= firstWrite);
+        assert.ok(stats.sizeBytes > 0 && stats.sizeBytes === stats.pageSize * stats.pageCount);
+      });
+
+      it('checks integrity, has nothing to migrate when new, and compacts without losing a value', async () => {
+        assert.deepEqual(await store.integrityCheck(), ['ok']);
+        const report = await store.migrate({ dryRun: true });
+        assert.deepEqual([report.steps.length, report.from, report.to], [0, report.to, report.to]);
+        assert.deepEqual((await store.migrate()).steps, []);
+        await store.importEntries(Array.from({ length: 3000 }, (_, i) => entry(at('p', 'n', `k${i}`), 'v'.repeat(200))), []);
+        await store.deleteScope({ project: 'p', namespace: 'n' });
+        await store.set(at('p', 'kept', 'k'), 'still here');
+        const fragmented = await store.stats();
+        assert.ok(fragmented.freePages > 0, 'deleting frees pages');
+        const { before, after } = await store.compact();
+        assert.ok(after < before, `compacting shrinks the database (${before} -> ${after})`);
+        const compacted = await open().stats();
+        assert.equal(compacted.freePages, 0);
+        assert.equal((await open().get(at('p', 'kept', 'k')))?.value, 'still here');
+        assert.equal(await store.collapseDuplicates(), 0);
+      });
+    });
+
     describe('change events', () => {
       it("reports its own commits as local and another store's as external", async () => {
         await store.set(at('p', 'n', 'seed'), 'x');
