@@ -2,12 +2,14 @@
 // Runs ProntoDB's tests inside a real VS Code (code-server 4.100.3 = VS Code 1.100.3, headless Chromium):
 //   1. the integration suite (out/test/integration, mocha) in the real extension host, against the
 //      real extension (extensionDevelopmentPath = this repository: package.json main = dist/extension.js);
-//   2. the UI test (test/ui/prontodbView.mjs) against the real workbench;
-//   3. the packaged-extension smoke test (test/ui/packagedExtension.mjs): a production .vsix built in a
+//   2. the untrusted-workspace suite (out/test/untrusted): the same host with workspace trust on, the
+//      folder in Restricted Mode (what the language-model tools may do there);
+//   3. the UI test (test/ui/prontodbView.mjs) against the real workbench;
+//   4. the packaged-extension smoke test (test/ui/packagedExtension.mjs): a production .vsix built in a
 //      temp folder, installed into code-server, its view and status bar checked in the workbench.
-// Prints one closing line `N passed, N failed` summing all three; exits 1 on any failure.
+// Prints one closing line `N passed, N failed` summing all; exits 1 on any failure.
 //
-//   node esbuild.config.mjs && npx tsc -p . && node test/runVscodeTests.mjs [--only integration|ui|packaged]
+//   node esbuild.config.mjs && npx tsc -p . && node test/runVscodeTests.mjs [--only integration|untrusted|ui|packaged]
 //        [--grep TEXT] [--file WORD[,WORD]] [--shuffle SEED|random] [--verbose] [--keep]
 // --file keeps only the integration files whose names contain a word (`--file 04-cursors`: that file
 // alone); --shuffle loads the integration files in an order shuffled by SEED (printed, so a failing
@@ -35,7 +37,7 @@ const say = (line) => process.stdout.write(`${line}\n`);
 // Last resort: whatever hangs, the process ends (its exit handler kills code-server's process group).
 setTimeout(() => { say('[vscode-tests] hard timeout after 10 min'); say('0 passed, 1 failed'); process.exit(124); }, 600_000).unref();
 
-for (const file of ['dist/extension.js', 'dist/cli.js', 'dist/sql-wasm.wasm', 'out/test/integration/index.js']) {
+for (const file of ['dist/extension.js', 'dist/cli.js', 'dist/sql-wasm.wasm', 'out/test/integration/index.js', 'out/test/untrusted/index.js']) {
   if (!fs.existsSync(path.join(REPO_ROOT, file))) {
     say(`[vscode-tests] ${file} is missing: run  node esbuild.config.mjs && npx tsc -p .  first`);
     say('0 passed, 1 failed');
@@ -88,6 +90,41 @@ if (only === undefined || only === 'integration') {
   const [passed, failed] = summary ? summary.match(/\d+/g).map(Number) : [0, 0];
   results.push({ name: 'integration', passed, failed: code !== 0 && failed === 0 ? 1 : failed });
   say(`[vscode-tests] integration: ${passed} passed, ${failed} failed (exit ${code}) at ${secs()}`);
+}
+
+if (only === undefined || only === 'untrusted') {
+  // The few tests that need Restricted Mode: code-server with workspace trust on, so its folder is untrusted.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pdb-ut-'));
+  const workspace = path.join(root, 'workspace');
+  fs.mkdirSync(workspace);
+  let summary;
+  let code;
+  try {
+    say(`[vscode-tests] untrusted-workspace suite in the real extension host (workspace ${workspace}, not trusted)`);
+    code = await runTestsInExtensionHost({
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: path.join(REPO_ROOT, 'out', 'test', 'untrusted'),
+      folder: workspace,
+      workspaceTrust: true,
+      env: { PRONTODB_IT_ROOT: root, ...(grep ? { MOCHA_GREP: grep } : {}) },
+      timeoutMs: 180_000,
+      verbose,
+      keep,
+      log: (text) => {
+        const m = SUMMARY_LINE.exec(text);
+        if (m) { summary = m[0].trim(); return; }
+        say(text.endsWith('\n') ? text.slice(0, -1) : text);
+      },
+    });
+  } catch (error) {
+    say(`[vscode-tests] harness error: ${error && error.stack ? error.stack : error}`);
+    code = 2;
+  } finally {
+    if (!keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+  const [passed, failed] = summary ? summary.match(/\d+/g).map(Number) : [0, 0];
+  results.push({ name: 'untrusted', passed, failed: code !== 0 && failed === 0 ? 1 : failed });
+  say(`[vscode-tests] untrusted: ${passed} passed, ${failed} failed (exit ${code}) at ${secs()}`);
 }
 
 if (only === undefined || only === 'ui') {

@@ -50,6 +50,13 @@ export const DEFAULT_SETTINGS = {
   'files.autoSave': 'off',
 };
 
+/** With workspace trust on: folders start untrusted, and no trust prompt or banner waits for a click. */
+const WORKSPACE_TRUST_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+};
+
 // ---- process bookkeeping: kill what we started, whatever happens ---------------------------------
 const liveGroups = new Set(); // pgids of detached children (code-server runs as a group leader)
 const cleanups = new Set(); // sync functions (rm temp dirs) run at exit
@@ -106,6 +113,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {boolean} [opts.keep] keep the temp folder (also VSCODE_TEST_KEEP=1)
  * @param {(line:string)=>void} [opts.onServerLog] code-server's stdout/stderr (default: to its log file only)
  * @param {number} [opts.readyTimeoutMs] default 60000
+ * @param {boolean} [opts.workspaceTrust] run with workspace trust on (default off: every folder is
+ *        trusted); a folder opened then is untrusted (Restricted Mode), with no prompt at start
  * @returns {Promise<{port:number, url:string, baseDir:string, userDataDir:string, extensionsDir:string,
  *   home:string, tmpDir:string, logFile:string, pid:number, remoteUri:(p:string)=>string,
  *   stop:()=>Promise<void>}>}
@@ -124,7 +133,7 @@ export async function startCodeServer(opts = {}) {
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   fs.mkdirSync(path.join(dirs.userDataDir, 'User'), { recursive: true });
   fs.writeFileSync(path.join(dirs.userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...DEFAULT_SETTINGS, ...(opts.settings || {}) }, null, 2));
+    JSON.stringify({ ...DEFAULT_SETTINGS, ...(opts.workspaceTrust ? WORKSPACE_TRUST_SETTINGS : {}), ...(opts.settings || {}) }, null, 2));
   const configFile = path.join(baseDir, 'config.yaml');
   fs.writeFileSync(configFile, 'auth: none\ncert: false\n');
   const logFile = path.join(baseDir, 'code-server.log');
@@ -160,7 +169,7 @@ export async function startCodeServer(opts = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const args = [...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--disable-telemetry', '--disable-update-check', ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override', '--ignore-last-opened'];
     const out = fs.openSync(logFile, 'a');
     // detached => setsid(): code-server leads its own process group; stop() kills the whole group
@@ -380,6 +389,7 @@ export const WORKBENCH_NOISE = new RegExp([
  * @param {string} [opts.folder] workspace folder (default: a fresh empty temp folder)
  * @param {Record<string,string>} [opts.env] environment for code-server and so the extension host
  * @param {object} [opts.settings] user settings
+ * @param {boolean} [opts.workspaceTrust] see startCodeServer (the folder then opens untrusted)
  * @param {number} [opts.timeoutMs] whole-run guard (default 600000); on timeout resolves 124
  * @param {(line:string)=>void} [opts.log]
  * @param {boolean} [opts.verbose] also print browser console and code-server output
@@ -391,7 +401,7 @@ export async function runTestsInExtensionHost(opts) {
   let server; let wb; let timer; let summary; let code;
   try {
     server = await startCodeServer({
-      env: opts.env, settings: opts.settings, keep: opts.keep,
+      env: opts.env, settings: opts.settings, keep: opts.keep, workspaceTrust: opts.workspaceTrust,
       onServerLog: opts.verbose ? (l) => log(`[code-server] ${l}`) : undefined,
     });
     log(`[vscode-test] code-server ${server.url} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
