@@ -27,7 +27,7 @@ export async function main(argv: string[], io: Io, cwd = process.cwd()): Promise
       commands: COMMANDS,
       version: VERSION,
       get pronto() {
-        return (pronto ??= new ProntoDB({ env: io.env, cwd }));
+        return (pronto ??= new ProntoDB({ env: io.env, cwd, client: 'cli' }));
       },
     };
     const { command, options } = invocation;

@@ -41,6 +41,11 @@ export const OPTIONS = {
   all: { type: 'boolean' },
   fix: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'keep-days': { type: 'string' },
+  'keep-rows': { type: 'string' },
+  'keep-values': { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

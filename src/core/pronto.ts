@@ -1,4 +1,5 @@
 import { type AddressDefaults, displayKey, parseAddress, parseListingPath, parseNamespacePath, printableName, refuseControlCharacters, validateSegment, validateTtlSeconds } from './address';
+import { type Actor, type AuditRecord, type AuditSettings, withActor } from './audit';
 import { type Backend, BackendRegistry, type BackupRequest, type BackupResult, type DatabaseInfo, type RestoreRequest, type RestoreResult } from './backend';
 import { CursorRegistry } from './cursors';
 import { ProntoError, usageError } from './errors';
@@ -29,6 +30,8 @@ export interface ProntoOptions {
    * The location has been checked by its backend and is in its canonical form.
    */
   openStore?: (location: string) => Promise<KvStore>;
+  /** Who this process is, for the audit log: 'cli', 'extension', 'mcp'. */
+  client?: string;
 }
 
 /**
@@ -47,11 +50,14 @@ export class ProntoDB {
   readonly home: SqlJsFileBackend;
   private readonly env: Env;
   private readonly stores = new Map<string, Promise<KvStore>>();
+  /** Recorded as the client of every write in the audit log; the MCP server sets 'mcp'. */
+  client: string;
 
   constructor(private readonly options: ProntoOptions = {}) {
     this.env = options.env ?? process.env;
     this.layout = options.layout ?? layoutFromEnv(this.env);
     this.cwd = options.cwd ?? process.cwd();
+    this.client = options.client ?? 'library';
     this.home = new SqlJsFileBackend(this.layout, options.store);
     this.backends = new BackendRegistry([...(options.backends ?? []), this.home]);
     this.cursors = new CursorRegistry(this.layout, this.cwd, {
@@ -118,7 +124,7 @@ export class ProntoDB {
     const target = 'location' in selection ? selection : this.resolve(selection);
     const backend = this.backends.forLocation(target.location, target.source);
     backend.checkUsable(target.location, target.source);
-    return new Session(await this.store(target.location), target, addressing);
+    return new Session(await this.store(target.location), target, addressing, this.actorFor(target));
   }
 
   // ---- named databases -------------------------------------------------------------------------
@@ -148,8 +154,17 @@ export class ProntoDB {
   }
 
   /** Restores a backup into a named database (default: the one it was made of). */
-  restoreDatabase(backupFile: string, request: RestoreRequest): Promise<RestoreResult> {
-    return this.home.restore(backupFile, request);
+  async restoreDatabase(backupFile: string, request: RestoreRequest): Promise<RestoreResult> {
+    const result = await this.home.restore(backupFile, request);
+    // The restored file carries its own log (as of the backup); the restore itself goes on record there.
+    const store = await this.store(this.home.databaseLocation(result.database));
+    await withActor({ client: this.client }, () => store.noteInAudit('restore', `from ${backupFile}`));
+    return result;
+  }
+
+  /** Who writes through a target, for the audit log. */
+  actorFor(target: ResolvedTarget): Actor {
+    return { user: target.user, cursor: target.cursor?.name, client: this.client };
   }
 
   /** Closes and drops the cached store of a location. */
@@ -183,7 +198,13 @@ export class Session {
     readonly store: KvStore,
     readonly target: ResolvedTarget,
     private readonly addressing: AddressDefaults = {},
+    private readonly actor: Actor = { user: target.user, cursor: target.cursor?.name },
   ) {}
+
+  /** Runs a write as this session's user, cursor and client, which the audit log records. */
+  private as<T>(write: () => Promise<T>): Promise<T> {
+    return withActor(this.actor, write);
+  }
 
   get defaults(): AddressDefaults {
     return {
@@ -235,16 +256,16 @@ export class Session {
   async set(address: string | Address, value: string, options?: SetOptions): Promise<void> {
     const target = this.stored(this.toAddress(address));
     if (options?.ttlSeconds !== undefined) validateTtlSeconds(options.ttlSeconds, 'TTL', { min: 0 });
-    return this.store.set(target, value, options);
+    return this.as(() => this.store.set(target, value, options));
   }
 
   delete(address: string | Address, options?: DeleteOptions): Promise<boolean> {
-    return this.store.delete(this.stored(this.toAddress(address)), options);
+    return this.as(() => this.store.delete(this.stored(this.toAddress(address)), options));
   }
 
   /** Moves a value to a free address in one commit (see KvStore.rename). */
   rename(from: string | Address, to: string | Address, options?: RenameOptions): Promise<void> {
-    return this.store.rename(this.stored(this.toAddress(from)), this.stored(this.toAddress(to)), options);
+    return this.as(() => this.store.rename(this.stored(this.toAddress(from)), this.stored(this.toAddress(to)), options));
   }
 
   /** Deletes a project (`p`) or namespace (`p.n`) with its TTL settings, in one commit; returns how many values went. */
@@ -254,7 +275,7 @@ export class Session {
     const [project, namespace] = parts as [string, string | undefined];
     validateSegment('project', project, `'${scopeText}'`);
     if (namespace !== undefined) validateSegment('namespace', namespace, `'${scopeText}'`);
-    return this.store.deleteScope(this.stored(namespace === undefined ? { project } : { project, namespace }));
+    return this.as(() => this.store.deleteScope(this.stored(namespace === undefined ? { project } : { project, namespace })));
   }
 
   /** keys/scan: a listing path (spec §1.2 Discovery) to every live entry it selects. */
@@ -298,16 +319,39 @@ export class Session {
   async createCache(namespacePath: string, seconds: number): Promise<void> {
     const { project, namespace } = parseNamespacePath(namespacePath, this.addressing.delimiter);
     validateTtlSeconds(seconds, 'Timeout');
-    return this.store.createCache(this.metaPrefix + project, namespace, seconds);
+    return this.as(() => this.store.createCache(this.metaPrefix + project, namespace, seconds));
   }
 
   removeCache(namespacePath: string): Promise<boolean> {
     const { project, namespace } = parseNamespacePath(namespacePath, this.addressing.delimiter);
-    return this.store.removeCache(this.metaPrefix + project, namespace);
+    return this.as(() => this.store.removeCache(this.metaPrefix + project, namespace));
   }
 
   purgeExpired(): Promise<number> {
-    return this.store.purgeExpired();
+    return this.as(() => this.store.purgeExpired());
+  }
+
+  // ---- audit log ---------------------------------------------------------------------------------
+
+  auditSettings(): Promise<AuditSettings> {
+    return this.store.auditSettings();
+  }
+
+  configureAudit(change: Partial<AuditSettings>): Promise<AuditSettings> {
+    return this.as(() => this.store.configureAudit(change));
+  }
+
+  /**
+   * The audit records of the database (or, with an address, of that address), newest first. Under a
+   * meta context only its own addresses' records are shown, and whole-database events.
+   */
+  async history(options: { address?: string | Address; since?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    const address = options.address === undefined ? undefined : this.stored(this.toAddress(options.address));
+    const records = await this.store.auditRecords({ address, since: options.since, limit: options.limit });
+    if (!this.metaPrefix) return records;
+    return records
+      .filter((record) => record.project === null || this.owns(record.project))
+      .map((record) => (record.project === null ? record : { ...record, project: record.project.slice(this.metaPrefix.length) }));
   }
 
   /** Entries of the whole database, one project, or one namespace (`project` or `project.namespace`). */
@@ -352,7 +396,7 @@ export class Session {
         throw usageError(`${where}: created_at must be a whole number of seconds, got ${String(ns.createdAt)}`);
       }
     });
-    return this.store.importEntries(entries.map((entry) => this.stored(entry)), ttlNamespaces.map((ns) => this.stored(ns)), options);
+    return this.as(() => this.store.importEntries(entries.map((entry) => this.stored(entry)), ttlNamespaces.map((ns) => this.stored(ns)), options));
   }
 
   private validateImportedProject(project: string, where: string): void {

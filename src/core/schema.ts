@@ -1,4 +1,5 @@
 import type { Database } from 'sql.js';
+import { AUDIT_TABLE_COLUMNS } from './audit';
 import { ProntoError } from './errors';
 
 /** The Rust CLI's DDL (docs/FORMAT.md#schema). Files stay structurally identical so both programs share them. */
@@ -43,7 +44,8 @@ export function inspectSchema(db: Database, file: string): { needsCreate: boolea
   const tables = db.exec(`SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'`);
   const names = tables.length ? tables[0]!.values.map((row) => String(row[0])) : [];
   if (names.length === 0) return { needsCreate: true, empty: true };
-  const foreign = names.filter((name) => !(name in EXPECTED_COLUMNS));
+  // ProntoDB's own optional tables (the audit log) are not foreign; the Rust CLI ignores them.
+  const foreign = names.filter((name) => !(name in EXPECTED_COLUMNS) && !(name in AUDIT_TABLE_COLUMNS));
   if (!names.includes('kv') || foreign.length > 0) {
     throw new ProntoError(
       'foreign-schema',
@@ -52,7 +54,7 @@ export function inspectSchema(db: Database, file: string): { needsCreate: boolea
   }
   for (const table of names) {
     const actual = columnsOf(db, table);
-    const expected = EXPECTED_COLUMNS[table]!;
+    const expected = EXPECTED_COLUMNS[table] ?? AUDIT_TABLE_COLUMNS[table]!;
     if (actual.join(',') !== expected.join(',')) {
       throw new ProntoError(
         'foreign-schema',
@@ -60,5 +62,5 @@ export function inspectSchema(db: Database, file: string): { needsCreate: boolea
       );
     }
   }
-  return { needsCreate: names.length < Object.keys(EXPECTED_COLUMNS).length, empty: false };
+  return { needsCreate: Object.keys(EXPECTED_COLUMNS).some((table) => !names.includes(table)), empty: false };
 }

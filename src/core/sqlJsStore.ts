@@ -1,4 +1,5 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
+import { type Actor, AUDIT_SCHEMA_SQL, AUDIT_TABLE, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, currentActor, DEFAULT_AUDIT_SETTINGS, digest, parseSettings, PROCESS_IDENTITY, SETTINGS_TABLE, settingsRows } from './audit';
 import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
 import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION, type MigrationReport, OLDER_DUPLICATES_WHERE, pendingMigrations } from './migrations';
 import { inspectSchema, SCHEMA_SQL } from './schema';
@@ -11,8 +12,15 @@ export interface SqlJsStoreOptions {
   now?: () => number;
 }
 
+/** Records one audit entry of the running write (a no-op while the audit log is off). */
+type Recorder = (operation: AuditOperation, address: Partial<Address> | null, before?: string | null, after?: string | null, detail?: string) => void;
+
+type JobRun = (db: Database, now: number, record: Recorder) => unknown;
+
 interface WriteJob {
-  run(db: Database, now: number): unknown | Promise<unknown>;
+  run: JobRun;
+  /** Who asked for the write (audit.ts: withActor), taken when it was queued. */
+  actor: Actor | undefined;
   /** Runs alone and outside a transaction (VACUUM cannot run inside one); the file is always rewritten. */
   alone?: boolean;
   resolve(value: unknown): void;
@@ -95,6 +103,10 @@ export class SqlJsStore implements KvStore {
   private integrityChecked = false;
   /** A job of the current group changed the schema only (a migration): the file must be written even if no row changed. */
   private schemaChanged = false;
+  /** The audit settings of the loaded copy (undefined: not read yet). */
+  private audit: AuditSettings | undefined;
+  /** A job of the current group wrote an audit record: retention runs before the commit. */
+  private auditWritten = false;
   /** The loaded copy had a native transaction's journal rolled back in memory. */
   private rolledBackJournal = false;
   private readonly statements = new Map<string, Statement>();
@@ -165,6 +177,7 @@ export class SqlJsStore implements KvStore {
   }
 
   private discard(): void {
+    this.audit = undefined;
     for (const statement of this.statements.values()) statement.free();
     this.statements.clear();
     this.db?.close();
@@ -350,10 +363,11 @@ export class SqlJsStore implements KvStore {
   // ---- writes ----------------------------------------------------------------------------------
 
   /** Queues a write; it joins the next group commit and resolves once that commit is on disk. */
-  private write<T>(run: (db: Database, now: number) => T | Promise<T>, options: { alone?: boolean } = {}): Promise<T> {
+  private write<T>(run: (db: Database, now: number, record: Recorder) => T | Promise<T>, options: { alone?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new ProntoError('io', `Database ${this.location} is closed`));
+    const actor = currentActor();
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, alone: options.alone });
+      this.queue.push({ run, actor, resolve: resolve as (value: unknown) => void, reject, alone: options.alone });
       if (!this.flushing) {
         // Let every write issued in this turn of the event loop join the same commit.
         this.flushing = new Promise<void>((done) => setImmediate(done)).then(() => this.drainQueue());
@@ -423,7 +437,7 @@ export class SqlJsStore implements KvStore {
       const now = this.nowSeconds();
       if (batch.length === 1 && batch[0]!.alone) {
         try {
-          outcomes.push({ ok: true, value: await batch[0]!.run(db, now) });
+          outcomes.push({ ok: true, value: await batch[0]!.run(db, now, this.recorder(db, batch[0]!.actor)) });
         } catch (error) {
           outcomes.push({ ok: false, error: wrapSqliteError(this.location, error) });
           return { outcomes, changed: false };
@@ -441,7 +455,7 @@ export class SqlJsStore implements KvStore {
           const before = this.totalChanges(db);
           db.exec('SAVEPOINT job');
           try {
-            outcomes.push({ ok: true, value: await job.run(db, now) });
+            outcomes.push({ ok: true, value: await job.run(db, now, this.recorder(db, job.actor)) });
             db.exec('RELEASE job');
             keptChanges += this.totalChanges(db) - before;
           } catch (error) {
@@ -452,7 +466,9 @@ export class SqlJsStore implements KvStore {
         if (keptChanges > 0) {
           // Expired rows are dead weight in every later write of the whole file.
           this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+          if (this.auditWritten) this.applyAuditRetention(db);
         }
+        this.auditWritten = false;
         db.exec('COMMIT');
       } catch (error) {
         try {
@@ -490,6 +506,122 @@ export class SqlJsStore implements KvStore {
     return this.rows(db, 'PRAGMA user_version', [])[0]![0] as number;
   }
 
+  // ---- audit log (audit.ts) ----------------------------------------------------------------------
+
+  private tableExists(db: Database, table: string): boolean {
+    return this.rows(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).length > 0;
+  }
+
+  private auditSettingsOf(db: Database): AuditSettings {
+    this.audit ??= this.tableExists(db, SETTINGS_TABLE)
+      ? parseSettings(this.rows(db, `SELECT name, value FROM ${SETTINGS_TABLE}`, []).map((row) => [String(row[0]), String(row[1])]))
+      : DEFAULT_AUDIT_SETTINGS;
+    return this.audit;
+  }
+
+  private recorder(db: Database, actor: Actor | undefined): Recorder {
+    const settings = this.auditSettingsOf(db);
+    if (!settings.enabled) return () => undefined;
+    return (operation, address, before, after, detail) => {
+      const kept = settings.keepValueBytes > 0 && typeof before === 'string' && Buffer.byteLength(before, 'utf8') <= settings.keepValueBytes ? before : null;
+      this.run(
+        db,
+        `INSERT INTO ${AUDIT_TABLE} (at, user, cursor, client, host, pid, operation, project, namespace, key, context, old_digest, new_digest, old_value, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          this.now(),
+          actor?.user ?? null,
+          actor?.cursor ?? null,
+          actor?.client ?? null,
+          PROCESS_IDENTITY.host,
+          PROCESS_IDENTITY.pid,
+          operation,
+          address?.project ?? null,
+          address?.namespace ?? null,
+          address?.key ?? null,
+          address?.context ?? null,
+          digest(before),
+          digest(after),
+          kept,
+          detail ?? null,
+        ],
+      );
+      this.auditWritten = true;
+    };
+  }
+
+  private applyAuditRetention(db: Database): void {
+    const settings = this.auditSettingsOf(db);
+    if (settings.keepDays > 0) this.run(db, `DELETE FROM ${AUDIT_TABLE} WHERE at < ?`, [this.now() - settings.keepDays * 86_400_000]);
+    if (settings.keepRows > 0) this.run(db, `DELETE FROM ${AUDIT_TABLE} WHERE id <= (SELECT max(id) FROM ${AUDIT_TABLE}) - ?`, [settings.keepRows]);
+  }
+
+  auditSettings(): Promise<AuditSettings> {
+    return this.read((db) => ({ ...this.auditSettingsOf(db) }));
+  }
+
+  configureAudit(change: Partial<AuditSettings>): Promise<AuditSettings> {
+    const actor = currentActor();
+    return this.write((db, _now, record) => {
+      const before = this.auditSettingsOf(db);
+      const settings = { ...before, ...change };
+      for (const [name, value] of Object.entries(settings)) {
+        if (name !== 'enabled' && (!Number.isSafeInteger(value) || (value as number) < 0)) throw new ProntoError('usage', `Audit setting ${name} must be a whole number, 0 or more`);
+      }
+      if (before.enabled && !settings.enabled) record('audit-off', null);
+      db.exec(AUDIT_SCHEMA_SQL);
+      for (const row of settingsRows(settings)) this.run(db, `INSERT OR REPLACE INTO ${SETTINGS_TABLE} (name, value) VALUES (?, ?)`, row);
+      this.audit = settings;
+      if (!before.enabled && settings.enabled) this.recorder(db, actor)('audit-on', null);
+      return { ...settings };
+    });
+  }
+
+  auditRecords(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    return this.read((db) => {
+      if (!this.tableExists(db, AUDIT_TABLE)) return [];
+      const clauses: string[] = [];
+      const params: SqlValue[] = [];
+      if (query.address) {
+        clauses.push('project = ? AND namespace = ? AND key = ? AND context IS ?');
+        params.push(query.address.project, query.address.namespace, query.address.key, query.address.context);
+      }
+      if (query.since !== undefined) {
+        clauses.push('at >= ?');
+        params.push(query.since);
+      }
+      params.push(query.limit ?? -1);
+      const rows = this.rows(
+        db,
+        `SELECT id, at, user, cursor, client, host, pid, operation, project, namespace, key, context, old_digest, new_digest, CAST(old_value AS BLOB), detail
+           FROM ${AUDIT_TABLE} ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+        params,
+      );
+      return rows.map((row) => ({
+        id: row[0] as number,
+        at: row[1] as number,
+        user: row[2] as string | null,
+        cursor: row[3] as string | null,
+        client: row[4] as string | null,
+        host: row[5] as string | null,
+        pid: row[6] as number | null,
+        operation: row[7] as AuditOperation,
+        project: row[8] as string | null,
+        namespace: row[9] as string | null,
+        key: row[10] as string | null,
+        context: row[11] as string | null,
+        oldDigest: row[12] as string | null,
+        newDigest: row[13] as string | null,
+        oldValue: row[14] === null ? null : valueText(row[14]!),
+        detail: row[15] as string | null,
+      }));
+    });
+  }
+
+  noteInAudit(operation: AuditOperation, detail: string): Promise<void> {
+    return this.write((_db, _now, record) => record(operation, null, null, null, detail));
+  }
+
   private totalChanges(db: Database): number {
     return this.rows(db, 'SELECT total_changes()', [])[0]![0] as number;
   }
@@ -513,7 +645,7 @@ export class SqlJsStore implements KvStore {
     if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl < 0)) {
       return Promise.reject(new ProntoError('usage', `TTL '${ttl}' must be a whole number of seconds, 0 or more`));
     }
-    return this.write((db, now) => {
+    return this.write((db, now, record) => {
       const params = [address.project, address.namespace, address.key, address.context];
       const [current] = this.rows(db, `SELECT created_at, CAST(value AS BLOB), expires_at FROM kv WHERE ${SAME_ADDRESS} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, params);
       const live = current && (current[2] === null || (current[2] as number) > now) ? current : undefined;
@@ -532,21 +664,23 @@ export class SqlJsStore implements KvStore {
       // Delete-then-insert: INSERT OR REPLACE never replaces a NULL-context row (docs/FORMAT.md#null-context-duplicates).
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
       this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...params, value, createdAt, now, expiresAt]);
+      record('set', address, live ? valueText(live[1]!) : null, value, options.ttlSeconds === undefined ? undefined : `ttl ${options.ttlSeconds} s`);
     });
   }
 
   delete(address: Address, options: DeleteOptions = {}): Promise<boolean> {
-    return this.write((db, now) => {
+    return this.write((db, now, record) => {
       const params = [address.project, address.namespace, address.key, address.context];
       const [live] = this.rows(db, `SELECT CAST(value AS BLOB) FROM kv WHERE ${SAME_ADDRESS} AND ${LIVE} ORDER BY updated_at DESC, rowid DESC LIMIT 1`, [...params, now]);
       if (options.expected) checkCondition(address, options.expected.value, live ? valueText(live[0]!) : undefined);
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, params);
+      if (live) record('delete', address, valueText(live[0]!), null);
       return live !== undefined;
     });
   }
 
   rename(from: Address, to: Address, options: RenameOptions = {}): Promise<void> {
-    return this.write((db, now) => {
+    return this.write((db, now, record) => {
       const fromParams = [from.project, from.namespace, from.key, from.context];
       const toParams = [to.project, to.namespace, to.key, to.context];
       if (fromParams.every((part, index) => part === toParams[index])) throw new ProntoError('usage', `${describeAddress(from)} is already at that address`);
@@ -565,16 +699,19 @@ export class SqlJsStore implements KvStore {
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, toParams);
       this.run(db, `INSERT INTO kv (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [...toParams, value, current[0] as number, now, expiresAt]);
       this.run(db, `DELETE FROM kv WHERE ${SAME_ADDRESS}`, fromParams);
+      record('rename', from, value, null, `to ${describeAddress(to)}`);
+      record('rename', to, null, value, `from ${describeAddress(from)}`);
     });
   }
 
   deleteScope(scope: Scope): Promise<number> {
-    return this.write((db, now) => {
+    return this.write((db, now, record) => {
       const where = scope.namespace === undefined ? 'project = ?' : 'project = ? AND namespace = ?';
       const params = scope.namespace === undefined ? [scope.project] : [scope.project, scope.namespace];
       const [live] = this.rows(db, `SELECT count(*) FROM kv WHERE ${where} AND ${LIVE} AND ${NEWEST_OF_ADDRESS}`, [...params, now]);
       this.run(db, `DELETE FROM kv WHERE ${where}`, params);
       this.run(db, `DELETE FROM sys_namespaces WHERE ${where}`, params);
+      record('delete-scope', { project: scope.project, namespace: scope.namespace }, null, null, `${live![0] as number} values`);
       return live![0] as number;
     });
   }
@@ -583,33 +720,38 @@ export class SqlJsStore implements KvStore {
     if (!Number.isSafeInteger(defaultTtlSeconds) || defaultTtlSeconds <= 0) {
       return Promise.reject(new ProntoError('usage', `Timeout must be a whole number of seconds greater than 0, got '${defaultTtlSeconds}'`));
     }
-    return this.write((db, now) => {
+    return this.write((db, now, record) => {
       this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
         project,
         namespace,
         defaultTtlSeconds,
         now,
       ]);
+      record('create-cache', { project, namespace }, null, null, `default TTL ${defaultTtlSeconds} s`);
     });
   }
 
   removeCache(project: string, namespace: string): Promise<boolean> {
-    return this.write((db) => {
+    return this.write((db, _now, record) => {
       this.run(db, 'DELETE FROM sys_namespaces WHERE project = ? AND namespace = ?', [project, namespace]);
-      return db.getRowsModified() > 0;
+      const removed = db.getRowsModified() > 0;
+      if (removed) record('remove-cache', { project, namespace });
+      return removed;
     });
   }
 
   purgeExpired(): Promise<number> {
-    return this.write((db, now) => {
+    return this.write((db, now, record) => {
       this.run(db, 'DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
-      return db.getRowsModified();
+      const purged = db.getRowsModified();
+      if (purged > 0) record('purge', null, null, null, `${purged} expired values`);
+      return purged;
     });
   }
 
   importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options: ImportOptions = {}): Promise<number> {
     throwIfCancelled(options.signal);
-    return this.write(async (db, now) => {
+    return this.write(async (db, now, record) => {
       for (const ns of ttlNamespaces) {
         this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
           ns.project,
@@ -670,6 +812,7 @@ export class SqlJsStore implements KvStore {
         );
       }
       options.onProgress?.(1, `Imported ${entries.length} entries`);
+      record('import', null, null, null, `${entries.length} entries, ${ttlNamespaces.length} TTL namespaces`);
       return entries.length;
     });
   }
@@ -713,7 +856,7 @@ export class SqlJsStore implements KvStore {
   }
 
   migrate(options: { dryRun?: boolean } = {}): Promise<MigrationReport> {
-    const plan = (db: Database, apply: boolean): MigrationReport => {
+    const plan = (db: Database, apply: boolean, record?: Recorder): MigrationReport => {
       const from = this.schemaVersionOf(db);
       if (from > LATEST_SCHEMA_VERSION) this.refuseNewerSchema(db);
       const steps = pendingMigrations(from).map((step) => {
@@ -731,30 +874,35 @@ export class SqlJsStore implements KvStore {
       if (apply && steps.length) {
         db.exec(`PRAGMA user_version = ${to}`);
         this.schemaChanged = true;
+        record?.('migrate', null, null, null, `schema version ${from} -> ${to}: ${steps.map((step) => step.name).join(', ')}`);
       }
       return { from, to, steps, dryRun: !apply };
     };
     if (options.dryRun) return this.read((db) => plan(db, false));
-    return this.write((db) => plan(db, true));
+    return this.write((db, _now, record) => plan(db, true, record));
   }
 
   collapseDuplicates(): Promise<number> {
-    return this.write((db) => {
+    return this.write((db, _now, record) => {
       this.run(db, `DELETE FROM kv WHERE ${OLDER_DUPLICATES_WHERE}`, []);
-      return db.getRowsModified();
+      const removed = db.getRowsModified();
+      if (removed > 0) record('collapse-duplicates', null, null, null, `${removed} rows`);
+      return removed;
     });
   }
 
   compact(): Promise<{ before: number; after: number }> {
     return this.write(
-      (db) => {
+      (db, _now, record) => {
         const size = (): number => (this.rows(db, 'PRAGMA page_count', [])[0]![0] as number) * (this.rows(db, 'PRAGMA page_size', [])[0]![0] as number);
         const before = size();
         // Prepared statements would keep VACUUM from running.
         for (const statement of this.statements.values()) statement.free();
         this.statements.clear();
         db.exec('VACUUM');
-        return { before, after: size() };
+        const after = size();
+        record('compact', null, null, null, `${before} -> ${after} bytes`);
+        return { before, after };
       },
       { alone: true },
     );

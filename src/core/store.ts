@@ -1,3 +1,4 @@
+import type { AuditOperation, AuditQuery, AuditRecord, AuditSettings } from './audit';
 import type { MigrationReport } from './migrations';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
@@ -128,5 +129,14 @@ export interface KvStore {
   collapseDuplicates(): Promise<number>;
   /** Rewrites the database without its free pages (VACUUM); returns the bytes before and after. */
   compact(): Promise<{ before: number; after: number }>;
+
+  // ---- audit log (audit.ts): who wrote what, when; off by default ---------------------------------
+  auditSettings(): Promise<AuditSettings>;
+  /** Turns the log on or off and sets its retention; recorded in the log itself. */
+  configureAudit(change: Partial<AuditSettings>): Promise<AuditSettings>;
+  /** Records, newest first. */
+  auditRecords(query?: AuditQuery): Promise<AuditRecord[]>;
+  /** Records an event that happened to the whole database (a restore), if the log is on. */
+  noteInAudit(operation: AuditOperation, detail: string): Promise<void>;
   close(): Promise<void>;
 }

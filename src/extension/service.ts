@@ -99,7 +99,7 @@ export class ProntoService implements vscode.Disposable {
     if (!this.engine) {
       const env = this.engineEnv();
       const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-      this.engine = new ProntoDB({ env, cwd, layout: layoutFromEnv(env) });
+      this.engine = new ProntoDB({ env, cwd, layout: layoutFromEnv(env), client: 'extension' });
       // First use, not activation: watching reads a few folders.
       this.sharedState.start();
     }

@@ -4,6 +4,7 @@
  */
 import type { CommandSpec } from '../commandTable';
 import { AGENT_COMMANDS } from './agents';
+import { AUDIT_COMMANDS } from './audit';
 import { BACKUP_COMMANDS } from './backup';
 import { CURSOR_COMMANDS } from './cursor';
 import { DATA_COMMANDS } from './data';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...BACKUP_COMMANDS,
   ...TRANSFER_COMMANDS,
   ...HEALTH_COMMANDS,
+  ...AUDIT_COMMANDS,
   ...CURSOR_COMMANDS,
   ...INFO_COMMANDS,
 ];

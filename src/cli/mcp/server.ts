@@ -28,6 +28,7 @@ value, release with delete expect = your value; watch waits for another agent's 
 
 export async function serveMcp(context: CommandContext, options: { readOnly: boolean }): Promise<ExitCode> {
   const sdk = loadSdk();
+  context.pronto.client = 'mcp';
   const server = new sdk.Server({ name: 'prontodb', title: 'ProntoDB', version: context.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
   const tools = agentTools({ readOnly: options.readOnly });
   // The same warning on every call would flood the client's log: say each once.

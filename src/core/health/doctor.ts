@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { abandonedTempFiles, removeAbandonedTempFiles } from '../atomicFile';
+import { withActor } from '../audit';
 import { listBackups } from '../backup';
 import { isProntoError, ProntoError } from '../errors';
 import { displayLocation } from '../location';
@@ -65,7 +66,12 @@ interface Check {
   fix?(): Promise<void>;
 }
 
-export async function runDoctor(pronto: ProntoDB, target: ResolvedTarget, options: DoctorOptions = {}): Promise<DoctorReport> {
+export function runDoctor(pronto: ProntoDB, target: ResolvedTarget, options: DoctorOptions = {}): Promise<DoctorReport> {
+  // Fixes are writes like any other: the audit log records who ran them.
+  return withActor(pronto.actorFor(target), () => diagnose(pronto, target, options));
+}
+
+async function diagnose(pronto: ProntoDB, target: ResolvedTarget, options: DoctorOptions): Promise<DoctorReport> {
   const now = options.now ?? new Date();
   const backend = pronto.backends.forLocation(target.location, target.source);
   const isFile = backend.scheme === 'file';

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomically } from '../atomicFile';
+import { withActor } from '../audit';
 import { utcDate } from '../backup/naming';
 import type { Cursor } from '../cursors';
 import { ProntoError } from '../errors';
@@ -48,7 +49,11 @@ function stamp(now: Date): string {
   return `${utcDate(now)}-${now.toISOString().slice(11, 19).replace(/:/g, '')}`;
 }
 
-export async function migrateDatabase(pronto: ProntoDB, target: ResolvedTarget, options: MigrateOptions = {}): Promise<MigrateResult> {
+export function migrateDatabase(pronto: ProntoDB, target: ResolvedTarget, options: MigrateOptions = {}): Promise<MigrateResult> {
+  return withActor(pronto.actorFor(target), () => migrate(pronto, target, options));
+}
+
+async function migrate(pronto: ProntoDB, target: ResolvedTarget, options: MigrateOptions): Promise<MigrateResult> {
   const now = options.now ?? new Date();
   const dryRun = options.dryRun === true;
   const backend = pronto.backends.forLocation(target.location, target.source);

@@ -5,6 +5,7 @@
  * business.
  */
 import * as assert from 'node:assert/strict';
+import { withActor } from '../../../src/core/audit';
 import { type ConditionFailedError, isProntoError } from '../../../src/core/errors';
 import type { ChangeEvent, KvStore } from '../../../src/core/store';
 import type { Address, Entry } from '../../../src/core/types';
@@ -380,6 +381,53 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
         assert.equal(compacted.freePages, 0);
         assert.equal((await open().get(at('p', 'kept', 'k')))?.value, 'still here');
         assert.equal(await store.collapseDuplicates(), 0);
+      });
+    });
+
+    describe('audit log', () => {
+      it('is off by default; once on, records every kind of write with who, the digests and (optionally) old values', async () => {
+        await store.set(at('p', 'n', 'before'), 'not recorded');
+        assert.deepEqual(await store.auditRecords(), []);
+        assert.equal((await store.auditSettings()).enabled, false);
+        await withActor({ user: 'alice', cursor: 'work', client: 'test' }, () => store.configureAudit({ enabled: true, keepValueBytes: 8 }));
+        await withActor({ user: 'alice', client: 'test' }, async () => {
+          await store.set(at('p', 'n', 'k'), 'v1');
+          await store.set(at('p', 'n', 'k'), 'v2');
+          await store.set(at('p', 'n', 'k'), 'a value longer than eight bytes');
+          await store.delete(at('p', 'n', 'k'));
+          await store.rename(at('p', 'n', 'before'), at('p', 'n', 'after'));
+          await store.createCache('p', 'cache', 60);
+          await store.importEntries([entry(at('p', 'n', 'i'), 'x')], []);
+          await store.deleteScope({ project: 'p', namespace: 'cache' });
+        });
+        const records = await open().auditRecords();
+        assert.deepEqual(
+          records.map((r) => `${r.operation} ${r.key ?? r.namespace ?? '-'}`).reverse(),
+          ['audit-on -', 'set k', 'set k', 'set k', 'delete k', 'rename before', 'rename after', 'create-cache cache', 'import -', 'delete-scope cache'],
+        );
+        const [deleted] = await store.auditRecords({ address: at('p', 'n', 'k'), limit: 1 });
+        assert.deepEqual([deleted!.operation, deleted!.user, deleted!.client, deleted!.oldValue, deleted!.newDigest], ['delete', 'alice', 'test', null, null], 'a value over the cap keeps its digest only');
+        const sets = (await store.auditRecords({ address: at('p', 'n', 'k') })).filter((r) => r.operation === 'set').reverse();
+        assert.deepEqual(sets.map((r) => r.oldValue), [null, 'v1', 'v2']);
+        assert.equal(sets[1]!.oldDigest, sets[0]!.newDigest, 'digests chain: the old value of one write is the new value of the one before');
+        assert.match(sets[0]!.newDigest!, /^[0-9a-f]{64}$/);
+        assert.equal(records.find((r) => r.operation === 'audit-on')!.cursor, 'work');
+        await store.configureAudit({ enabled: false });
+        await store.set(at('p', 'n', 'quiet'), 'x');
+        const after = await store.auditRecords();
+        assert.equal(after[0]!.operation, 'audit-off', 'turning it off is the last record');
+      });
+
+      it('retention keeps the newest records and drops old ones, within the same commits', async () => {
+        await store.configureAudit({ enabled: true, keepRows: 5, keepDays: 1 });
+        for (let i = 0; i < 8; i++) await store.set(at('p', 'n', `k${i}`), 'v');
+        let records = await store.auditRecords();
+        assert.deepEqual(records.map((r) => r.key), ['k7', 'k6', 'k5', 'k4', 'k3']);
+        clock += 2 * 86_400_000;
+        await store.set(at('p', 'n', 'late'), 'v');
+        records = await store.auditRecords();
+        assert.deepEqual(records.map((r) => r.key), ['late'], 'records older than keepDays went');
+        await assert.rejects(store.configureAudit({ keepRows: -1 }), (error) => isProntoError(error, 'usage'));
       });
     });
 
