@@ -154,11 +154,11 @@ export class ProntoDB {
   }
 
   /** Restores a backup into a named database (default: the one it was made of). */
-  async restoreDatabase(backupFile: string, request: RestoreRequest): Promise<RestoreResult> {
+  async restoreDatabase(backupFile: string, request: RestoreRequest, actor: Omit<Actor, 'client'> = {}): Promise<RestoreResult> {
     const result = await this.home.restore(backupFile, request);
     // The restored file carries its own log (as of the backup); the restore itself goes on record there.
     const store = await this.store(this.home.databaseLocation(result.database));
-    await withActor({ client: this.client }, () => store.noteInAudit('restore', `from ${backupFile}`));
+    await withActor({ ...actor, client: this.client }, () => store.noteInAudit('restore', `from ${backupFile}`));
     return result;
   }
 

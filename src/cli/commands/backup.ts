@@ -21,10 +21,18 @@ function selectedDatabaseName(context: CommandContext): string {
 }
 
 async function restore(context: CommandContext, archive: string): Promise<ExitCode> {
-  const result = await context.pronto.restoreDatabase(archive, {
-    target: context.invocation.options.target,
-    safetyDir: backupDirectory(context),
-  });
+  // Only for the audit record: a restore does not depend on which database the selection names.
+  let user: string | undefined;
+  try {
+    user = context.pronto.resolve(selectionOf(context)).user;
+  } catch {
+    user = undefined;
+  }
+  const result = await context.pronto.restoreDatabase(
+    archive,
+    { target: context.invocation.options.target, safetyDir: backupDirectory(context) },
+    { user },
+  );
   if (result.safetyCopy) status(context, `Saved the replaced data to ${result.safetyCopy}`);
   status(context, `Restored ${path.basename(archive)} into database '${result.database}'`);
   return 0;

@@ -19,7 +19,7 @@ import { legacyCursorFiles, migrateDatabase } from './migrate';
 export type CheckStatus = 'ok' | 'warn' | 'error';
 
 export interface CheckResult {
-  /** Stable name: integrity, schema, duplicates, native_sidecars, leftovers, expired, fragmentation, migration, cursors, legacy_cursors, backups. */
+  /** Stable name: schema, integrity, duplicates, expired, fragmentation, audit, migration, native_sidecars, leftovers, cursors, legacy_cursors, backups. */
   name: string;
   status: CheckStatus;
   message: string;
@@ -154,6 +154,18 @@ async function diagnose(pronto: ProntoDB, target: ResolvedTarget, options: Docto
       fix: async () => {
         await opened.compact();
         await refreshStats();
+      },
+    });
+    checks.push({
+      name: 'audit',
+      run: async () => {
+        const settings = await opened.auditSettings();
+        if (!settings.enabled) return { status: 'ok', message: 'audit log off (prontodb audit on)' };
+        const [newest] = await opened.auditRecords({ limit: 1 });
+        return {
+          status: 'ok',
+          message: `audit log on (newest record ${newest ? new Date(newest.at).toISOString() : 'none'}); writes by other programs (the Rust CLI, sqlite3) are not recorded`,
+        };
       },
     });
     checks.push({
