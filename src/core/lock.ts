@@ -46,6 +46,31 @@ interface Holder {
 const HOLDER_PREFIX = 'holder-';
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_STALE_MS = 10_000;
+/**
+ * A waiter writes its holder file synchronously right after creating its `.pending` folder; one
+ * without a readable holder file after this long belongs to a process killed between the two
+ * calls. Removing it is safe: a process that was merely stopped there fails its lock attempt with
+ * an error when it resumes (its holder file cannot be written), and acknowledges nothing.
+ */
+const ORPHAN_PENDING_MS = 1000;
+
+/**
+ * A `.pending` folder without a readable holder file: abandoned once older than `ageMs`, or at once
+ * when the pid its name starts with (`<lock>.<pid>-<random>.pending`) does not exist on this host.
+ * (On a file system shared with another host that pid means nothing here; the worst outcome is the
+ * same as above: that waiter's lock attempt fails with an error.)
+ */
+function orphanedPending(pending: string, ageMs: number): boolean {
+  if (Date.now() - fs.statSync(pending).mtimeMs > ageMs) return true;
+  const pid = Number(/\.(\d+)-[0-9a-f]+\.pending$/.exec(pending)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 export function lockPathFor(file: string): string {
   return `${file}.lock`;
@@ -261,7 +286,7 @@ function removeAbandonedWaiters(lockPath: string, staleMs: number): void {
       const holderName = fs.readdirSync(pending).find((entry) => entry.startsWith(HOLDER_PREFIX));
       const text = holderName === undefined ? null : readProcFile(path.join(pending, holderName));
       const holder = text === null ? undefined : parseHolder(text);
-      const abandoned = holder ? holderState(holder) === 'dead' : Date.now() - fs.statSync(pending).mtimeMs > staleMs;
+      const abandoned = holder ? holderState(holder) === 'dead' : orphanedPending(pending, Math.min(staleMs, ORPHAN_PENDING_MS));
       if (abandoned) fs.rmSync(pending, { recursive: true, force: true });
     } catch {
       // gone meanwhile, or not ours to judge
@@ -314,7 +339,7 @@ export function inspectLockLeftovers(file: string): LockLeftovers {
     const holderName = (fs.readdirSync(pending, { withFileTypes: false }) as string[]).find((entry) => entry.startsWith(HOLDER_PREFIX));
     const text = holderName === undefined ? null : readProcFile(path.join(pending, holderName));
     const holder = text === null ? undefined : parseHolder(text);
-    if (holder && holderState(holder) === 'dead') deadWaiters++;
+    if (holder ? holderState(holder) === 'dead' : orphanedPending(pending, ORPHAN_PENDING_MS)) deadWaiters++;
   }
   return { lock, holder: inspection.kind === 'held' ? describeHolder(inspection.holder) : undefined, deadWaiters };
 }

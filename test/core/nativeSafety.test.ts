@@ -174,10 +174,18 @@ describe('item 1: a live writer keeps its lock however long it is paused', () =>
     };
     const dead = plant('dead-1', { ...me, pid: Number(exited.stdout), start: '1' });
     const live = plant('live-1', me);
+    // Killed between creating its waiting place and writing its holder file: only its name tells its pid.
+    const orphan = `${lockPathFor(file)}.${exited.stdout}-0123abcd.pending`;
+    fs.mkdirSync(orphan);
+    const unnamed = `${lockPathFor(file)}.${process.pid}-4567abcd.pending`;
+    fs.mkdirSync(unnamed);
     await box.ok(['set', 'k', 'w']);
     assert.equal(fs.existsSync(dead), false, 'a dead waiter\'s pending directory is removed');
+    assert.equal(fs.existsSync(orphan), false, 'a holder-less pending directory of a process that no longer exists is removed at once');
     assert.equal(fs.existsSync(live), true, 'a live waiter\'s pending directory stays');
+    assert.equal(fs.existsSync(unnamed), true, 'a fresh holder-less one of a live process stays (it may be writing its holder file)');
     fs.rmSync(live, { recursive: true });
+    fs.rmSync(unnamed, { recursive: true });
   });
 
   it('a writer that no longer holds the lock at the moment of the rename does not replace the file or acknowledge', async () => {
