@@ -23,7 +23,7 @@ const VSCE = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
 const MAX_VSIX_BYTES = 2 * 1024 * 1024;
 // What `.vscodeignore` lets through, and what the package needs at run time.
 const PACKAGE_INPUTS = ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 'media', 'src', 'tsconfig.json', 'esbuild.config.mjs'];
-const REQUIRED_IN_VSIX = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js',
+const REQUIRED_IN_VSIX = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/mcp-sdk.js',
   'extension/dist/sql-wasm.wasm', 'extension/dist/bin/prontodb', 'extension/media/prontodb.svg'];
 const DATABASE = 'vsixsmoke';
 
@@ -172,6 +172,13 @@ export async function runPackagedTest({ log = console.log, keep = false, verbose
     await check('the CLI shipped in the package writes the data directory', async () => {
       prepareData(path.join(installed, 'dist', 'cli.js'), root);
       assert.ok(fs.existsSync(path.join(root, 'data', DATABASE, `pronto.${DATABASE}.prdb`)));
+    });
+
+    await check('the CLI shipped in the package serves MCP (its SDK bundle is in the package)', async () => {
+      const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'vsix-check', version: '1' } } };
+      const result = run(process.execPath, [path.join(installed, 'dist', 'cli.js'), 'mcp'], { input: `${JSON.stringify(initialize)}\n`, env: { ...process.env, PRONTODB_DATA_DIR: path.join(root, 'data') } });
+      const reply = JSON.parse(result.stdout.split('\n')[0]);
+      assert.equal(reply.result?.serverInfo?.name, 'prontodb', result.stdout + result.stderr);
     });
 
     await check('the installed extension shows the CLI-made database → project → namespace → key', async () => {
