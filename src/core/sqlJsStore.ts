@@ -4,7 +4,7 @@ import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
 import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION, type MigrationReport, OLDER_DUPLICATES_WHERE, pendingMigrations } from './migrations';
 import { inspectSchema, SCHEMA_SQL } from './schema';
 import { ChangedDuringCommit, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
-import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, RenameOptions, Scope, SetOptions, StoreStats } from './store';
+import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from './store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
 export interface SqlJsStoreOptions {
@@ -849,6 +849,23 @@ export class SqlJsStore implements KvStore {
         latestSchemaVersion: LATEST_SCHEMA_VERSION,
       };
     });
+  }
+
+  namespaceStats(): Promise<NamespaceStats[]> {
+    return this.read((db, now) =>
+      this.rows(
+        db,
+        `SELECT project, namespace, count(*),
+                count(*) FILTER (WHERE expires_at <= ?2), count(*) FILTER (WHERE expires_at <= ?3), count(*) FILTER (WHERE expires_at <= ?4)
+           FROM kv WHERE (expires_at IS NULL OR expires_at > ?1) GROUP BY project, namespace ORDER BY project, namespace`,
+        [now, now + 60, now + 3600, now + 86_400],
+      ).map((row) => ({
+        project: String(row[0]),
+        namespace: String(row[1]),
+        entries: row[2] as number,
+        expiring: { minute: row[3] as number, hour: row[4] as number, day: row[5] as number },
+      })),
+    );
   }
 
   integrityCheck(): Promise<string[]> {

@@ -75,6 +75,13 @@ export interface StoreStats {
   latestSchemaVersion: number;
 }
 
+export interface NamespaceStats {
+  project: string;
+  namespace: string;
+  entries: number;
+  expiring: { minute: number; hour: number; day: number };
+}
+
 export interface ChangeEvent {
   /** 'local': this process committed; 'external': another process replaced the file. */
   origin: 'local' | 'external';
@@ -121,6 +128,8 @@ export interface KvStore {
 
   // ---- health and maintenance (prontodb status, doctor, migrate) ---------------------------------
   stats(): Promise<StoreStats>;
+  /** Per namespace: live rows, and how many expire within the next minute, hour and day (one pass, for the dashboard). */
+  namespaceStats(): Promise<NamespaceStats[]>;
   /** The engine's full consistency check: `['ok']`, or the problems it found. */
   integrityCheck(): Promise<string[]>;
   /** Applies the schema steps this database lacks (migrations.ts) in one commit; with dryRun, only says what they would change. */

@@ -365,6 +365,21 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
         assert.ok(stats.sizeBytes > 0 && stats.sizeBytes === stats.pageSize * stats.pageCount);
       });
 
+      it('namespace stats count live rows and what expires within a minute, an hour and a day', async () => {
+        await store.createCache('p', 'cache', 86_400);
+        await store.set(at('p', 'cache', 'a'), '1', { ttlSeconds: 30 });
+        await store.set(at('p', 'cache', 'b'), '2', { ttlSeconds: 1800 });
+        await store.set(at('p', 'cache', 'c'), '3', { ttlSeconds: 40_000 });
+        await store.set(at('p', 'cache', 'd'), '4');
+        await store.set(at('p', 'cache', 'gone'), '5', { ttlSeconds: 1 });
+        await store.set(at('q', 'n', 'k'), 'v');
+        clock += 2000;
+        assert.deepEqual(await open().namespaceStats(), [
+          { project: 'p', namespace: 'cache', entries: 4, expiring: { minute: 1, hour: 2, day: 4 } },
+          { project: 'q', namespace: 'n', entries: 1, expiring: { minute: 0, hour: 0, day: 0 } },
+        ]);
+      });
+
       it('checks integrity, has nothing to migrate when new, and compacts without losing a value', async () => {
         assert.deepEqual(await store.integrityCheck(), ['ok']);
         const report = await store.migrate({ dryRun: true });
