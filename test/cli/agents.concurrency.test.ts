@@ -229,13 +229,14 @@ describe('agents: MCP servers and CLI processes on one database (seeded: PRONTOD
     });
     await Promise.all([...mcpRuns, ...cliRuns]);
 
-    assert.deepEqual(failures, [], `no write may fail (${REPLAY})`);
-    const total = MCP_SERVERS * setsPerServer + cliLoops * cliSetsEach;
-    assert.equal(acknowledged.size, total);
     assert.equal(integrityCheck(file), 'ok', REPLAY);
-
-    // Native SQLite reads the file: every acknowledged write, nothing else.
+    // Native SQLite reads the file: every acknowledged write is there...
     const native = new Map(sqliteRows(file, "SELECT namespace, key, value FROM kv WHERE project = 'conc';").map(([namespace, key, value]) => [`conc.${namespace}.${key}`, value!]));
+    const lost = [...acknowledged].filter(([address, value]) => native.get(address) !== value).map(([address]) => address);
+    assert.deepEqual(lost, [], `acknowledged writes lost (${REPLAY})`);
+    // ...no write failed, and there is nothing else.
+    assert.deepEqual(failures, [], `no write may fail (${REPLAY})`);
+    assert.equal(acknowledged.size, MCP_SERVERS * setsPerServer + cliLoops * cliSetsEach);
     assert.deepEqual(native, acknowledged, `sqlite3 must read back exactly the acknowledged writes (${REPLAY})`);
 
     // A fresh CLI process reads them all back.
@@ -466,8 +467,9 @@ describe('agents: MCP servers and CLI processes on one database (seeded: PRONTOD
     for (let round = 0; round < 6; round++) {
       let wokeAt = 0;
       const watching = callTool(watcher, 'watch', { address, expect: `v${round}`, timeout: 30 }).then((outcome) => ((wokeAt = Date.now()), outcome));
-      // The call reaches the warm server in a few ms; leave it time to subscribe even on a loaded machine.
-      await sleep(300 + Math.floor(random() * 200));
+      // Written just after the watch's once-a-second safety recheck has looked (it starts with the
+      // call): only a change event can then wake it well within the second.
+      await sleep(1050 + Math.floor(random() * 100));
       const value = `v${round + 1}`;
       let acknowledgedAt: number;
       const via = round % 2 === 0 ? 'cli' : 'mcp';
@@ -525,8 +527,11 @@ describe('agents: MCP servers and CLI processes on one database (seeded: PRONTOD
     await cliOk('create-cache', 'watch.ttl', '60');
     const expiring = 'watch.ttl.k';
     const written = await toolOk(agents[1]!, 'set', { address: expiring, value: 'short-lived', ttl: 3 });
-    const expiresAtMs = Date.parse(written.structured!.expires_at as string);
+    const expiresAtMs = Date.parse(written.structured!.expires_at as string); // 2-3 s from now
     const expiryWatcher = startWatch([expiring, '--expect', 'short-lived', '--timeout', '30']);
+    // The MCP watch starts 1.1 s before the expiry, so its once-a-second safety recheck looks 0.1 s
+    // before it and next 0.9 s after it: only the expiry timer wakes it sooner.
+    await sleep(expiresAtMs - 1100 - Date.now());
     let mcpExpiryAt = 0;
     const mcpExpiry = callTool(mcp, 'watch', { address: expiring, expect: 'short-lived', timeout: 30 }).then((outcome) => ((mcpExpiryAt = Date.now()), outcome));
     await listening(expiryWatcher.pid);
