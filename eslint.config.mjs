@@ -21,6 +21,7 @@ const SCRIPTS = [
   'test/*.mjs',
   'test/*.js',
   'test/ui/*.mjs',
+  'test/ui/fixtures/*/*.js',
   'test/vscode/*.mjs',
   'test/vscode/*.js',
   'test/helpers/*.js',

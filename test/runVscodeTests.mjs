@@ -4,7 +4,8 @@
 //      real extension (extensionDevelopmentPath = this repository: package.json main = dist/extension.js);
 //   2. the untrusted-workspace suite (out/test/untrusted): the same host with workspace trust on, the
 //      folder in Restricted Mode (what the language-model tools may do there);
-//   3. the UI test (test/ui/prontodbView.mjs) against the real workbench;
+//   3. the UI tests against the real workbench: the view (test/ui/prontodbView.mjs), and the
+//      confirmation before a language-model tool writes (test/ui/lmToolConfirmation.mjs);
 //   4. the packaged-extension smoke test (test/ui/packagedExtension.mjs): a production .vsix built in a
 //      temp folder, installed into code-server, its view and status bar checked in the workbench.
 // Prints one closing line `N passed, N failed` summing all; exits 1 on any failure.
@@ -20,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, SUMMARY_LINE, runTestsInExtensionHost } from './vscode/codeServer.mjs';
 import { runUiTest } from './ui/prontodbView.mjs';
+import { runLmToolConfirmationTest } from './ui/lmToolConfirmation.mjs';
 import { runPackagedTest } from './ui/packagedExtension.mjs';
 
 const args = process.argv.slice(2);
@@ -138,6 +140,17 @@ if (only === undefined || only === 'ui') {
   }
   results.push({ name: 'ui', ...outcome });
   say(`[vscode-tests] ui: ${outcome.passed} passed, ${outcome.failed} failed at ${secs()}`);
+
+  say('[vscode-tests] UI test: the confirmation of a language-model tool write, in the real workbench');
+  let confirmation;
+  try {
+    confirmation = await runLmToolConfirmationTest({ log: say, keep, verbose });
+  } catch (error) {
+    say(`[vscode-tests] UI harness error: ${error && error.stack ? error.stack : error}`);
+    confirmation = { passed: 0, failed: 1 };
+  }
+  results.push({ name: 'ui-lm-tools', ...confirmation });
+  say(`[vscode-tests] ui (LM tool confirmation): ${confirmation.passed} passed, ${confirmation.failed} failed at ${secs()}`);
 }
 
 if (only === undefined || only === 'packaged') {

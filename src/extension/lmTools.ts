@@ -85,8 +85,8 @@ class ProntoLanguageModelTool implements vscode.LanguageModelTool<Record<string,
       return { database: 'the active database', subject: given, problem: (error as Error).message };
     }
     const target = session.target;
-    const name = target.databaseName ? `database '${target.databaseName}'` : displayLocation(target.location);
-    const database = target.cursor ? `${name} via cursor '${target.cursor.name}'` : name;
+    const name = target.databaseName ?? displayLocation(target.location);
+    const database = target.cursor ? `${name} (cursor ${target.cursor.name})` : name;
     if (typeof input.address !== 'string') return { database, subject: given };
     try {
       return { database, subject: formatAddress(session.parse(input.address), session.defaults.delimiter) };
