@@ -5,6 +5,7 @@ import { displayLocation, isUrlLocation, locationStem } from '../core/location';
 import type { ResolvedTarget, Session } from '../core/pronto';
 import type { ListQuery } from '../core/store';
 import type { Entry } from '../core/types';
+import { databaseUri } from './healthDecorations';
 import type { ProntoService } from './service';
 import { describeDuration, valueUri } from './valueDocuments';
 
@@ -153,6 +154,8 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         // Screen readers read the name and the facts, not the file path of the tooltip.
         item.accessibilityInformation = { label: [node.ref.database, ...facts].join(', '), role: 'treeitem' };
         item.contextValue = node.active ? 'activeDatabase' : 'database';
+        // Health marks (healthDecorations.ts) attach to this URI.
+        item.resourceUri = databaseUri(node.ref);
         return item;
       }
       case 'project': {

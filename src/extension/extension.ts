@@ -1,17 +1,22 @@
 import * as vscode from 'vscode';
+import { ActiveDatabaseStatus } from './activeStatus';
+import { registerAuditCommands } from './commands/auditCommands';
 import { registerCursorCommands } from './commands/cursorCommands';
 import { registerDatabaseCommands } from './commands/databaseCommands';
+import { registerHealthCommands } from './commands/healthCommands';
 import { registerTreeKeyCommands } from './commands/treeKeys';
 import { registerCommand } from './commands/ui';
 import { registerValueCommands } from './commands/valueCommands';
 import { type CursorNode, CursorsTreeProvider } from './cursorsView';
 import { type DatabasesNode, DatabasesTreeProvider } from './databasesView';
+import { DatabaseHealthDecorations } from './healthDecorations';
 import { registerLanguageModelTools } from './lmTools';
 import { registerMcpServerProvider } from './mcpServerProvider';
 import { ProntoService } from './service';
 import { registerStatusBar } from './statusBar';
 import { registerTerminalEnvironment } from './terminalEnvironment';
 import { VALUE_SCHEME, ValueFileSystemProvider } from './valueDocuments';
+import { ValueHistoryReader } from './valueHistory';
 
 declare const PRONTODB_VERSION: string | undefined;
 
@@ -26,6 +31,8 @@ export interface ProntoExtensionApi {
   views: { databases: vscode.TreeView<DatabasesNode>; cursors: vscode.TreeView<CursorNode> };
   /** The status bar item showing the active database/cursor. */
   statusBar: vscode.StatusBarItem;
+  /** The active database's status (the status bar's tooltip) and the Databases view's health marks. */
+  health: { status: ActiveDatabaseStatus; decorations: DatabaseHealthDecorations };
   /** How long `activate` took, in milliseconds. */
   activationMs: number;
 }
@@ -43,9 +50,11 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
   const databasesView = vscode.window.createTreeView('prontodb.databases', { treeDataProvider: databases, showCollapseAll: true });
   const cursorsView = vscode.window.createTreeView('prontodb.cursors', { treeDataProvider: cursors });
   cursors.view = cursorsView;
-  const values = new ValueFileSystemProvider(service);
+  const values = new ValueFileSystemProvider(service, new ValueHistoryReader(service));
   const version = typeof PRONTODB_VERSION === 'string' ? PRONTODB_VERSION : 'dev';
-  const statusBar = registerStatusBar(service);
+  const status = new ActiveDatabaseStatus(service);
+  const statusBar = registerStatusBar(service, status);
+  const decorations = new DatabaseHealthDecorations(service, databasesView, databases);
 
   context.subscriptions.push(
     log,
@@ -59,6 +68,10 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     ...registerValueCommands(service, databases),
     ...registerDatabaseCommands(service),
     ...registerCursorCommands(service),
+    status,
+    decorations,
+    ...registerHealthCommands(service, { status, decorations, tree: databases }),
+    ...registerAuditCommands(service),
     ...registerTreeKeyCommands(service, { databases: databasesView, cursors: cursorsView }),
     registerCommand(service, 'prontodb.showVersion', () => {
       void vscode.window.showInformationMessage(`ProntoDB ${version}`);
@@ -82,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     views: { databases: databasesView, cursors: cursorsView },
     terminalEnvironment: context.environmentVariableCollection,
     statusBar: statusBar.item,
+    health: { status, decorations },
     activationMs,
   };
 }

@@ -5,7 +5,7 @@ import type { ProntoService } from './service';
 
 export const VALUE_SCHEME = 'prontodb';
 
-interface ValueLocation {
+export interface ValueLocation {
   ref: { database: string; file?: string };
   address: Address;
   /** Opened to write a value that does not exist yet: reads as empty until saved. */
@@ -27,6 +27,33 @@ export function valueUri(ref: { database: string; file?: string }, address: Addr
     path: `/${[ref.database, address.project, address.namespace, displayKey(address)].map(readable).join('/')}`,
     query: query.toString(),
   });
+}
+
+/**
+ * The read-only document of a value as it was after audit record `auditId` (or, with `before`, as
+ * it was before it): the value's URI with a `version` query. valueHistory.ts reads these.
+ */
+export function versionUri(ref: { database: string; file?: string }, address: Address, auditId: number, options: { before?: boolean } = {}): vscode.Uri {
+  const uri = valueUri(ref, address);
+  const query = new URLSearchParams(uri.query);
+  query.set('version', String(auditId));
+  if (options.before) query.set('before', '1');
+  return uri.with({ query: query.toString() });
+}
+
+/** The audit record a version URI names, or undefined for the current value's URI. */
+export function versionOf(uri: vscode.Uri): { auditId: number; before: boolean } | undefined {
+  const query = new URLSearchParams(uri.query);
+  const version = query.get('version');
+  if (version === null) return undefined;
+  const auditId = Number(version);
+  if (!Number.isSafeInteger(auditId) || auditId < 1) throw vscode.FileSystemError.FileNotFound(uri);
+  return { auditId, before: query.get('before') === '1' };
+}
+
+/** Reads old versions of values (valueHistory.ts); the provider asks it for every version URI. */
+export interface ValueVersionReader {
+  read(uri: vscode.Uri, location: ValueLocation, version: { auditId: number; before: boolean }): Promise<{ text: string; mtime: number }>;
 }
 
 export function parseValueUri(uri: vscode.Uri): ValueLocation {
@@ -102,7 +129,11 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   /** Per URI: the value the editor last loaded (read) or saved. */
   private readonly loaded = new Map<string, string>();
 
-  constructor(private readonly service: ProntoService) {
+  constructor(
+    private readonly service: ProntoService,
+    /** Old versions (`?version=`): read-only documents of the audit log's history. */
+    private readonly versions?: ValueVersionReader,
+  ) {
     this.subscriptions = [
       // A database changed (here or in another process): open values of it may be stale now.
       service.onDidChangeData(({ file }) => {
@@ -145,7 +176,22 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
     return mtime;
   }
 
+  /** An old version's text, or undefined when `uri` is the current value's. */
+  private async versionText(uri: vscode.Uri): Promise<{ text: string; mtime: number } | undefined> {
+    const version = versionOf(uri);
+    if (!version) return undefined;
+    if (!this.versions) throw vscode.FileSystemError.Unavailable(uri);
+    return this.versions.read(uri, parseValueUri(uri), version);
+  }
+
+  /** Old versions are history: never written. */
+  private refuseVersionWrite(uri: vscode.Uri): void {
+    if (versionOf(uri)) throw vscode.FileSystemError.NoPermissions('An old version of a value is read-only (it is what the audit log recorded)');
+  }
+
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const version = await this.versionText(uri);
+    if (version) return { type: vscode.FileType.File, ctime: version.mtime, mtime: version.mtime, size: this.encoder.encode(version.text).byteLength, permissions: vscode.FilePermission.Readonly };
     const { entry, create } = await this.entryOf(uri);
     if (!entry && create) return { type: vscode.FileType.File, ctime: 0, mtime: 0, size: 0 };
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
@@ -158,6 +204,8 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    const version = await this.versionText(uri);
+    if (version) return this.encoder.encode(version.text);
     const { entry, create } = await this.entryOf(uri);
     if (!entry && create) {
       this.loaded.set(uri.toString(), '');
@@ -170,6 +218,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   async writeFile(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
+    this.refuseVersionWrite(uri);
     const { session, address, entry } = await this.entryOf(uri);
     if (!entry && !options.create) throw vscode.FileSystemError.FileNotFound(uri);
     if (entry && !options.overwrite) throw vscode.FileSystemError.FileExists(uri);
@@ -191,6 +240,7 @@ export class ValueFileSystemProvider implements vscode.FileSystemProvider, vscod
   }
 
   async delete(uri: vscode.Uri): Promise<void> {
+    this.refuseVersionWrite(uri);
     const { session, address } = await this.entryOf(uri);
     await session.delete(address);
     this.changed.fire([{ type: vscode.FileChangeType.Deleted, uri }]);

@@ -310,14 +310,14 @@ export function registerValueCommands(service: ProntoService, tree: DatabasesTre
 }
 
 /** A view reference for a session's database, for value URIs opened from the palette. */
-function refOf(service: ProntoService, session: Session): DatabaseRef {
+export function refOf(service: ProntoService, session: Session): DatabaseRef {
   const name = session.target.databaseName;
   if (name && service.fileOf({ database: name }) === session.store.location) return { database: name };
   return { database: name ?? session.target.cursor?.name ?? 'database', file: session.store.location };
 }
 
 /** Value URIs address stored rows, so a meta context's prefix goes back onto the project. */
-function storedAddress(session: Session, address: Address): Address {
+export function storedAddress(session: Session, address: Address): Address {
   const meta = session.target.metaContext;
   return meta === null ? address : { ...address, project: `${meta}.${address.project}` };
 }
