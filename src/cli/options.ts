@@ -46,6 +46,11 @@ export const OPTIONS = {
   'keep-values': { type: 'string' },
   since: { type: 'string' },
   limit: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'no-open': { type: 'boolean' },
+  'allow-remote': { type: 'boolean' },
+  prometheus: { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

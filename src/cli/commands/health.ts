@@ -1,4 +1,5 @@
 /** Health of a database: status, doctor, migrate. */
+import { prometheusText } from '../../core/dashboard/metrics';
 import { doctorExitCode, formatDoctor, runDoctor } from '../../core/health/doctor';
 import { migrateDatabase } from '../../core/health/migrate';
 import { databaseStatus, formatStatus } from '../../core/health/status';
@@ -28,11 +29,19 @@ export const HEALTH_COMMANDS: CommandSpec[] = [
     group: 'Health',
     forms: [
       {
-        usage: 'status [--json] [--all]',
+        usage: 'status [--json] [--prometheus] [--all]',
         async run(context) {
           const all = context.invocation.options.all === true;
           const reports = [];
           for (const target of targets(context)) reports.push(await databaseStatus(context.pronto, target));
+          if (context.invocation.options.prometheus) {
+            const list = targets(context);
+            const databases = await Promise.all(
+              reports.map(async (report, index) => ({ status: report, health: report.exists ? (await runDoctor(context.pronto, list[index]!)).status : null })),
+            );
+            context.io.out(prometheusText(databases));
+            return 0;
+          }
           if (context.invocation.options.json) json(context, all ? reports : reports[0]);
           else context.io.out(reports.map((report) => `${formatStatus(report).join('\n')}\n`).join('\n'));
           return 0;
@@ -43,7 +52,9 @@ export const HEALTH_COMMANDS: CommandSpec[] = [
 and backend, size and free pages, keys, projects, namespaces, TTL namespaces, expired values not
 purged yet, oldest and newest write, schema version (and whether a migration is available),
 backups, and what chose the database. --json prints the documented, stable JSON (README,
-"Health checks"); with --all, an array. Nothing is created or changed.`,
+"Health checks"); with --all, an array. --prometheus prints the same figures (and doctor's
+verdict) as Prometheus gauges, the ones 'prontodb ui' serves at /metrics. Nothing is created
+or changed.`,
   },
   {
     name: 'doctor',

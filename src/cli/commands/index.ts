@@ -12,6 +12,7 @@ import { DB_COMMANDS } from './db';
 import { HEALTH_COMMANDS } from './health';
 import { INFO_COMMANDS } from './info';
 import { TRANSFER_COMMANDS } from './transfer';
+import { UI_COMMANDS } from './ui';
 import { TTL_COMMANDS } from './ttl';
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...TRANSFER_COMMANDS,
   ...HEALTH_COMMANDS,
   ...AUDIT_COMMANDS,
+  ...UI_COMMANDS,
   ...CURSOR_COMMANDS,
   ...INFO_COMMANDS,
 ];

@@ -241,7 +241,7 @@ export class DashboardService {
    * Pushes a notice whenever one of the listed databases changes (another process's commit, or
    * ours). Databases created later are picked up on the next overview request.
    */
-  watch(listener: (notice: ChangeNotice) => void): Disposable {
+  watch(listener: (notice: ChangeNotice) => void): Disposable & { ready: Promise<void> } {
     const subscriptions = new Map<DatabaseRef, Disposable>();
     let disposed = false;
     const refresh = async (): Promise<void> => {
@@ -256,10 +256,11 @@ export class DashboardService {
         }
       }
     };
-    void refresh();
+    const ready = refresh();
     const timer = setInterval(() => void refresh(), 5000);
     timer.unref?.();
     return {
+      ready,
       dispose: () => {
         disposed = true;
         clearInterval(timer);
