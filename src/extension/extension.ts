@@ -8,6 +8,7 @@ import { registerTreeKeyCommands } from './commands/treeKeys';
 import { registerCommand } from './commands/ui';
 import { registerValueCommands } from './commands/valueCommands';
 import { type CursorNode, CursorsTreeProvider } from './cursorsView';
+import { registerDashboard } from './dashboardPanel';
 import { type DatabasesNode, DatabasesTreeProvider } from './databasesView';
 import { DatabaseHealthDecorations } from './healthDecorations';
 import { registerLanguageModelTools } from './lmTools';
@@ -81,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     statusBar.disposable,
     registerTerminalEnvironment(context, service),
     registerLanguageModelTools(service),
+    ...registerDashboard(service, context, version),
   );
   // VS Code 1.101 and later only (feature-detected): offers `prontodb mcp` to the editor's MCP client.
   const mcpServerProvider = registerMcpServerProvider(service, context, version);

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { dashboardHtml } from '../../core/dashboard/html';
+import { dashboardCsp, dashboardHtml } from '../../core/dashboard/html';
 import { type DatabaseMetrics, PROMETHEUS_CONTENT_TYPE, prometheusText } from '../../core/dashboard/metrics';
 import type { RequestEnvelope } from '../../core/dashboard/protocol';
 import { DashboardService } from '../../core/dashboard/service';
@@ -142,7 +142,8 @@ export async function serveUi(context: CommandContext, options: UiOptions): Prom
         connectSource: "'self'",
         title: 'ProntoDB',
       });
-      const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'self'; font-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+      // The same policy as the page's meta tag, as a header too (which also forbids framing).
+      const csp = `${dashboardCsp({ nonce, cspSource: "'self'", connectSource: "'self'" })}; frame-ancestors 'none'`;
       // Assets a stylesheet loads (the icon font) cannot carry the token in their URL: the page's
       // own cookie, strict to this site and named for this port, carries it for them.
       return send(response, 200, html, 'text/html; charset=utf-8', {

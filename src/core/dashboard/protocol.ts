@@ -64,6 +64,12 @@ export interface ChangeNotice {
   database: DatabaseRef;
 }
 
+/** Pushed by the VS Code host: the user chose this database in the tree ("Open Dashboard" on it); the page shows it. */
+export interface ShowNotice {
+  type: 'show';
+  database: DatabaseRef;
+}
+
 export interface HelloResult {
   host: 'vscode' | 'browser';
   version: string;
