@@ -1,10 +1,14 @@
 // One benchmark case per process (fresh heap, fresh JIT, own RSS), started by run.mjs:
 //   node bench/case.mjs <case> <json-args>
 // Prints one line `RESULT <json>` on stdout.
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import {
   addressOf,
+  addressText,
+  benchEnv,
   DELETE_SQL,
   ENTRY_COLUMNS,
   GET_SQL,
@@ -13,11 +17,13 @@ import {
   makeEntries,
   median,
   mulberry32,
+  nativeSqlite,
   nowMs,
   openNative,
   quantile,
   randomValue,
   REPLACE_SQL,
+  ROOT,
   SAME_ADDRESS,
   SCHEMA_SQL,
   sessionFor,
@@ -70,6 +76,67 @@ function instrument(core) {
     return commit.apply(this, a);
   };
   return phases;
+}
+
+// ---- agents (MCP over stdio, watch) -----------------------------------------------------------------
+
+const sleepMs = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let ticks;
+/** Clock ticks per second of /proc's CPU times. */
+function clockTicks() {
+  try {
+    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    ticks = 100;
+  }
+  return ticks;
+}
+
+/** `prontodb mcp` for the database of `home`, connected through the SDK's client over stdio. */
+async function startMcpServer(home) {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const transport = new StdioClientTransport({ command: process.execPath, args: [path.join(ROOT, 'dist', 'cli.js'), 'mcp'], env: benchEnv(home), cwd: home, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk) => (stderr += chunk));
+  const client = new Client({ name: 'prontodb-bench', version: '0.0.0' });
+  const t = nowMs();
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    throw new Error(`prontodb mcp did not start: ${error.message}; its stderr: ${stderr}`, { cause: error });
+  }
+  const connectMs = nowMs() - t;
+  /** CPU time (user + system) of the server process so far, from /proc (Linux); NaN elsewhere. */
+  const cpuMs = () => {
+    try {
+      const stat = fs.readFileSync(`/proc/${transport.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks(); // utime, stime
+    } catch {
+      return NaN;
+    }
+  };
+  return { client, connectMs, cpuMs, close: () => client.close() };
+}
+
+/**
+ * Resolves once the process holds an inotify descriptor (Node opens one only for fs.watch): the
+ * `prontodb watch` process is past its start-up and listening. Elsewhere than Linux: a pause.
+ */
+async function directoryWatchSetUp(pid, timeoutMs = 30_000) {
+  if (!fs.existsSync('/proc/self/fd')) return sleepMs(2000);
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') return;
+    } catch {
+      // a descriptor closed while we looked, or the process ended: look again or time out
+    }
+    await sleepMs(5);
+  }
+  throw new Error(`prontodb watch (pid ${pid}) set up no directory watch within ${timeoutMs} ms`);
 }
 
 const cases = {
@@ -673,6 +740,113 @@ const cases = {
       if (wb) await wb.close();
       if (server) await server.stop();
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  },
+
+  /**
+   * 8. MCP `get` round trip (issue 8): `prontodb mcp` (dist/cli.js, a real process) serving the
+   * database in `home`, driven over stdio by the SDK's own Client, as an agent's host drives it.
+   * The expected values are read natively from `fixtureFile` (the untouched original) first; then
+   * warm-up calls (the first loads the file), then `count` gets of seeded random keys, each timed
+   * from the call to its result and checked against the fixture.
+   */
+  async mcp({ home, fixtureFile, keys, count = 1000, warmup = 200, seed = 8 }) {
+    const random = mulberry32(seed);
+    const sample = Array.from({ length: warmup + count }, () => addressOf(Math.floor(random() * keys)));
+    const native = new (nativeSqlite())(fixtureFile, { readonly: true });
+    const lookup = native.prepare(GET_SQL);
+    const expected = sample.map((a) => lookup.get(a.project, a.namespace, a.key, a.context).value);
+    native.close();
+
+    const agent = await startMcpServer(home);
+    try {
+      const get = async (address) => {
+        const result = await agent.client.callTool({ name: 'get', arguments: { address } });
+        if (result.isError) throw new Error(`get ${address}: ${result.content[0]?.text}`);
+        return result.content[0].text;
+      };
+      const t0 = nowMs();
+      const firstValue = await get(addressText(sample[0]));
+      const firstCallMs = nowMs() - t0;
+      let wrong = firstValue === expected[0] ? 0 : 1;
+      for (let i = 1; i < warmup; i++) if ((await get(addressText(sample[i]))) !== expected[i]) wrong++;
+      const times = [];
+      const cpuBefore = agent.cpuMs();
+      for (let i = warmup; i < warmup + count; i++) {
+        const address = addressText(sample[i]);
+        const t = nowMs();
+        const value = await get(address);
+        times.push(nowMs() - t);
+        if (value !== expected[i]) wrong++;
+      }
+      const serverCpuUs = ((agent.cpuMs() - cpuBefore) * 1000) / count;
+      report({ medianMs: median(times), p90Ms: quantile(times, 0.9), meanMs: times.reduce((a, b) => a + b, 0) / times.length, minMs: Math.min(...times), firstCallMs, connectMs: agent.connectMs, serverCpuUs, wrong, count });
+    } finally {
+      await agent.close();
+    }
+  },
+
+  /**
+   * 9. `watch` wake-up after a write in another process (issue 8). A writer (a `prontodb mcp` server,
+   * so its acknowledgement is the moment the durable write returned to its client) changes one
+   * address `count` times; before each write a watcher waits on it: `watcher: 'mcp'` a watch call to
+   * a second server, `watcher: 'cli'` a fresh `prontodb watch ADDR --expect OLD` process, written to
+   * only once it has its directory watch set up. Timed from the writer's acknowledgement (and from
+   * its request) to the watcher's answer (the call's result, the process's stdout line); each answer
+   * is checked to be the value written.
+   */
+  async watch({ home, address, watcher = 'mcp', count = 20, warmup = 2, seed = 9 }) {
+    const random = mulberry32(seed);
+    const writer = await startMcpServer(home);
+    const waiter = watcher === 'mcp' ? await startMcpServer(home) : undefined;
+    const call = async (agent, tool, args) => {
+      const result = await agent.client.callTool({ name: tool, arguments: args }, undefined, { timeout: 120_000 });
+      if (result.isError) throw new Error(`${tool} ${JSON.stringify(args)}: ${result.content[0]?.text}`);
+      return result;
+    };
+    try {
+      let previous = `watch-bench-start-${seed}`;
+      // The first write of a process also runs PRAGMA quick_check; the first read loads the file.
+      await call(writer, 'set', { address, value: previous });
+      if (waiter) await call(waiter, 'get', { address });
+      const fromAck = [];
+      const fromRequest = [];
+      const writeMs = [];
+      let wrong = 0;
+      for (let i = 0; i < warmup + count; i++) {
+        const value = `watch-bench-${seed}-${i}`;
+        let answered;
+        if (waiter) {
+          answered = call(waiter, 'watch', { address, expect: previous, timeout: 60 }).then((result) => ({ at: nowMs(), value: result.structuredContent?.value }));
+          // The call reaches the warm server in a millisecond or two; leave it time to subscribe.
+          await sleepMs(150 + Math.floor(random() * 100));
+        } else {
+          const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'watch', address, '--expect', previous, '--timeout', '60'], { cwd: home, env: benchEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (chunk) => (stderr += chunk));
+          answered = new Promise((resolve, reject) => {
+            const lines = readline.createInterface({ input: child.stdout });
+            lines.once('line', (line) => resolve({ at: nowMs(), value: line }));
+            child.once('close', (code) => reject(new Error(`prontodb watch exited ${code} without output: ${stderr}`)));
+          });
+          await directoryWatchSetUp(child.pid);
+          await sleepMs(50 + Math.floor(random() * 100));
+        }
+        const sent = nowMs();
+        await call(writer, 'set', { address, value });
+        const acknowledged = nowMs();
+        const answer = await answered;
+        if (answer.value !== value) wrong++;
+        if (i >= warmup) {
+          fromAck.push(answer.at - acknowledged);
+          fromRequest.push(answer.at - sent);
+          writeMs.push(acknowledged - sent);
+        }
+        previous = value;
+      }
+      report({ watcher, medianMs: median(fromAck), p90Ms: quantile(fromAck, 0.9), fromRequestMedianMs: median(fromRequest), writeMedianMs: median(writeMs), fromAck, wrong, count });
+    } finally {
+      await Promise.all([writer.close(), waiter?.close()]);
     }
   },
 };

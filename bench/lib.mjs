@@ -132,6 +132,16 @@ export function openNative(file) {
 
 // ---- misc ------------------------------------------------------------------------------------------
 
+/**
+ * The environment of a prontodb process in the bench: its own HOME and data directory, and nothing
+ * of the bench's shell that would choose another database (PRONTODB_*, PRONTO_DB, XDG_*).
+ */
+export function benchEnv(home) {
+  const env = { HOME: home, XDG_DATA_HOME: path.join(home, 'data'), LANG: 'C.UTF-8' };
+  if (process.env.PATH) env.PATH = process.env.PATH;
+  return env;
+}
+
 export function tempDir(label) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `prontodb-bench-${label}-`));
 }

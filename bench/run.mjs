@@ -329,6 +329,9 @@ section('concurrent', () => {
 
 // ---- 5. CLI get ------------------------------------------------------------------------------------------
 
+/** The CLI get median of section 5 (10k keys), for the MCP row's comparison; undefined when it did not run. */
+let cliGetMedianMs;
+
 section('cli', () => {
   const f = fixture(10_000);
   log('5. CLI get on 10k keys vs node -e 0');
@@ -377,6 +380,7 @@ section('cli', () => {
       if (i >= warmups) cliRuns.push(ms);
     }
   }
+  cliGetMedianMs = median(cliRuns);
   // Diagnosis: `prontodb version` touches no database: node start + loading the bundle only.
   const helpRuns = [];
   for (let i = 0; i < 10; i++) helpRuns.push(time([cli, 'version']).ms);
@@ -422,6 +426,80 @@ section('cli', () => {
   );
 });
 
+
+// ---- 8. agents: MCP get round trip, watch wake-up -------------------------------------------------------
+
+/** A home whose default database `main` is a copy of `fixtureFile`, as the CLI and `prontodb mcp` find it. */
+function homeWith(label, fixtureFile) {
+  const home = path.join(work, label);
+  copy(fixtureFile, path.join(home, 'data', 'odx', 'prontodb', 'main', 'pronto.main.prdb'));
+  return home;
+}
+
+section('mcp', () => {
+  const f = fixture(100_000);
+  log('8. MCP get round trip on 100k keys (prontodb mcp over stdio, the SDK client)');
+  const home = homeWith('mcp-home', f.file);
+  waitForQuiet('mcp');
+  const r = runCase('mcp', { home, fixtureFile: f.file, keys: f.keys, count: 1000 });
+  if (r.wrong) throw new Error(`mcp: ${r.wrong} gets answered another value than the fixture holds`);
+  // The same kind of get through the CLI on the same database: a process per call.
+  const address = addressText(addressOf(4242));
+  const Database = lib.nativeSqlite();
+  const fdb = new Database(f.file, { readonly: true });
+  const expected = fdb.prepare(lib.GET_SQL).get(...Object.values(addressOf(4242))).value;
+  fdb.close();
+  const cliRuns = [];
+  for (let i = 0; i < 12; i++) {
+    const t = nowMs();
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'get', address], { cwd: home, env: lib.benchEnv(home), encoding: 'utf8' });
+    if (result.status !== 0 || result.stdout !== `${expected}\n`) throw new Error(`CLI get failed: exit ${result.status}, stderr ${result.stderr}`);
+    if (i >= 2) cliRuns.push(nowMs() - t);
+  }
+  const cli100k = median(cliRuns);
+  rows.push({
+    name: `warm MCP \`get\` round trip (SDK client → \`prontodb mcp\` over stdio), 100k keys (${mb(f.size).toFixed(1)} MiB), ${r.count} random gets, ms median / p90`,
+    ours: `${fmt(r.medianMs, 2)} / ${fmt(r.p90Ms, 2)}`,
+    base: `${fmt(cli100k, 0)} (CLI \`get\`, a process per call, same database, median of ${cliRuns.length})${cliGetMedianMs === undefined ? '' : `; ${fmt(cliGetMedianMs, 0)} (CLI get of section 5, 10k keys)`}`,
+    ratio: r.medianMs / cli100k,
+    ratioLabel: `${fmt(r.medianMs / cli100k, 4)}x (a CLI call costs ${fmt(cli100k / r.medianMs, 0)} MCP calls)`,
+    target: 'median ≤ 2 ms',
+    pass: r.medianMs <= 2,
+  });
+  notes.push(
+    `mcp: server start to connected ${fmt(r.connectMs, 0)} ms; first get (loads the file) ${fmt(r.firstCallMs, 0)} ms; then 200 warm-up gets and ${r.count} timed: median ${fmt(r.medianMs, 2)} ms, ` +
+      `p90 ${fmt(r.p90Ms, 2)}, mean ${fmt(r.meanMs, 2)}, min ${fmt(r.minMs, 2)} ms; server CPU time ${fmt(r.serverCpuUs, 0)} µs per get (10 ms ticks); every value checked against the fixture. ` +
+      `CLI get on the same 100k database: runs ms [${cliRuns.map((x) => x.toFixed(0)).join(', ')}].`,
+  );
+});
+
+section('watch', () => {
+  for (const keys of [1_000, 100_000]) {
+    const f = fixture(keys);
+    const home = homeWith(`watch-home-${keys}`, f.file);
+    const address = addressText(addressOf(5));
+    for (const watcher of ['mcp', 'cli']) {
+      log(`9. watch wake-up, ${watcher === 'mcp' ? 'MCP watch call' : 'prontodb watch process'}, ${keys} keys`);
+      waitForQuiet(`watch ${watcher} ${keys}`);
+      const r = runCase('watch', { home, address, watcher, count: 20 });
+      if (r.wrong) throw new Error(`watch: ${r.wrong} wake-ups answered another value than the one written`);
+      const who = watcher === 'mcp' ? 'an MCP `watch` call (another server)' : 'a `prontodb watch` process';
+      rows.push({
+        name: `\`watch\` wake-up after a durable write in another process: ${who}, ${keys / 1000}k keys (${mb(f.size).toFixed(1)} MiB), ${r.count} writes, ms from the write's acknowledgement, median / p90`,
+        ours: `${fmt(r.medianMs)} / ${fmt(r.p90Ms)}`,
+        base: '',
+        ratio: NaN,
+        ratioLabel: 'n/a',
+        target: 'median ≤ 200 ms',
+        pass: r.medianMs <= 200,
+      });
+      notes.push(
+        `watch (${watcher}, ${keys} keys): wake-ups ms after the acknowledgement [${r.fromAck.map((x) => x.toFixed(0)).join(', ')}]; from the write's request median ${fmt(r.fromRequestMedianMs)} ms; ` +
+          `the write itself (an MCP set, durable) median ${fmt(r.writeMedianMs)} ms; negative: the watcher answered before the writer's reply arrived.`,
+      );
+    }
+  }
+});
 
 // ---- 6. memory -----------------------------------------------------------------------------------------
 
@@ -551,6 +629,12 @@ const method = [
     'extension on an empty data directory; after the window is up, the ProntoDB view is opened from the activity bar, which activates the extension; the figure is the one ' +
     'the extension host itself records and "Developer: Show Running Extensions" shows (time to load the main module plus the activate() call), read from that editor; ' +
     'then the window is reloaded (a new extension host) and it is measured again, 5 hosts in all; the median is reported. Without the harness installed the row says "not measured".',
+  '8. mcp: `node dist/cli.js mcp` started by the MCP SDK\'s own Client (StdioClientTransport, the way agent hosts start it) with HOME and XDG_DATA_HOME on a copy of the 100k fixture; ' +
+    '200 warm-up gets (the first loads the file), then 1,000 `get` calls of seeded random keys one after another, each timed from callTool to its result and checked against the fixture; ' +
+    'compared with `node dist/cli.js get` on the same database (2 warm-up + 10 runs).',
+  '9. watch: a writer (`prontodb mcp`, SDK client) sets one address 2 + 20 times; before each write the watcher waits with `expect` = the current value: either a `watch` call to a second ' +
+    'server (written to 150-250 ms after the call went out) or a fresh `prontodb watch ADDR --expect OLD` process (written to once it holds its directory watch); timed from the writer\'s ' +
+    'acknowledgement to the watch call\'s result or the process\'s stdout line; on a 1k-key and on the 100k-key database (the watcher rereads the whole file after a change).',
 ];
 const text = [...header, ...table, '', '## Notes', '', ...notes.map((n) => `- ${n}`), '', '## Method', '', ...method.map((m) => `- ${m}`), ''].join('\n');
 process.stdout.write(`${text}\n`);
