@@ -37,7 +37,7 @@ const started = Date.now();
 const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 const say = (line) => process.stdout.write(`${line}\n`);
 // Last resort: whatever hangs, the process ends (its exit handler kills code-server's process group).
-setTimeout(() => { say('[vscode-tests] hard timeout after 10 min'); say('0 passed, 1 failed'); process.exit(124); }, 600_000).unref();
+setTimeout(() => { say('[vscode-tests] hard timeout after 20 min'); say('0 passed, 1 failed'); process.exit(124); }, 1_200_000).unref();
 
 for (const file of ['dist/extension.js', 'dist/cli.js', 'dist/sql-wasm.wasm', 'out/test/integration/index.js', 'out/test/untrusted/index.js']) {
   if (!fs.existsSync(path.join(REPO_ROOT, file))) {

@@ -145,8 +145,8 @@ export const AGENT_TOOLS: readonly AgentTool[] = [
     title: 'Set a value',
     description:
       'Store a value at an address. To claim work safely use if_absent (fails if someone else holds the key); to update only what you read use expect (compare-and-set). ' +
-      'A lease is if_absent with ttl in a TTL namespace (create_cache); renew it with expect set to your own value and ttl; it expires by itself if you stop. ' +
-      'A failed condition is an error result whose current field shows what is there.',
+      'A lease is if_absent with ttl in a TTL namespace (made by the create-cache tool); renew it with expect set to your own value and ttl; it expires by itself if you stop. ' +
+      'A failed condition is an error that says what is stored there now.',
     inputSchema: object(
       {
         address: ADDRESS,
