@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { type DatabaseStatus, databaseStatus } from '../core/health/status';
 import type { ProntoService } from './service';
@@ -6,11 +7,20 @@ import type { ProntoService } from './service';
 const FIRST_DELAY_MS = 1500;
 /** Writes in a burst become one recount (the counts read the whole table). */
 const AFTER_WRITE_DELAY_MS = 1000;
+/**
+ * The counts run on the extension host's thread (sql.js) and read every row: about 1 s for 100,000
+ * keys (19 MB). After a write, the next recount waits this many times what the last one took.
+ */
+const RECOUNT_SPACING = 20;
+/** Beyond this the database is not counted at all (the tooltip says so; `prontodb status` counts it). */
+export const STATUS_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export interface ActiveStatusSnapshot {
   /** The canonical location the status is of. */
   location: string;
   status?: DatabaseStatus;
+  /** Set instead of `status` for a file too large to count (STATUS_SIZE_LIMIT_BYTES). */
+  largeBytes?: number;
   /** Why there is no status (a file that is not SQLite, a malformed .prontodb, ...). */
   error?: string;
 }
@@ -32,6 +42,8 @@ export class ActiveDatabaseStatus implements vscode.Disposable {
   private running: Promise<void> | undefined;
   private again = false;
   private disposed = false;
+  /** How long the last count took, in milliseconds. */
+  private lastDurationMs = 0;
 
   constructor(private readonly service: ProntoService) {
     this.subscriptions = [
@@ -39,7 +51,7 @@ export class ActiveDatabaseStatus implements vscode.Disposable {
       service.onDidChangeTarget(() => this.schedule(0)),
       service.onDidChangeDatabases(() => this.schedule(AFTER_WRITE_DELAY_MS)),
       service.onDidChangeData(({ file }) => {
-        if (!this.snapshot || file === this.snapshot.location) this.schedule(AFTER_WRITE_DELAY_MS);
+        if (!this.snapshot || file === this.snapshot.location) this.schedule(Math.max(AFTER_WRITE_DELAY_MS, this.lastDurationMs * RECOUNT_SPACING));
       }),
     ];
     this.schedule(FIRST_DELAY_MS);
@@ -78,10 +90,17 @@ export class ActiveDatabaseStatus implements vscode.Disposable {
       const target = this.service.target();
       const location = this.service.pronto.canonicalLocation(target.location);
       try {
-        const status = await databaseStatus(this.service.pronto, target, { backupDirectory: this.service.backupDirectory() });
-        // Through a session, so its changes (here or in another process) refresh the status.
-        if (status.exists) await this.service.session();
-        snapshot = { location, status };
+        const size = fs.statSync(target.location, { throwIfNoEntry: false })?.size ?? 0;
+        if (size > STATUS_SIZE_LIMIT_BYTES) {
+          snapshot = { location, largeBytes: size };
+        } else {
+          const started = performance.now();
+          const status = await databaseStatus(this.service.pronto, target, { backupDirectory: this.service.backupDirectory() });
+          this.lastDurationMs = performance.now() - started;
+          // Through a session, so its changes (here or in another process) refresh the status.
+          if (status.exists) await this.service.session();
+          snapshot = { location, status };
+        }
       } catch (error) {
         snapshot = { location, error: (error as Error).message };
       }
@@ -121,6 +140,9 @@ export class ActiveDatabaseStatus implements vscode.Disposable {
 export function describeStatusMarkdown(snapshot: ActiveStatusSnapshot | undefined): string {
   if (!snapshot) return '_Status: reading…_';
   if (snapshot.error) return `$(error) Status: ${snapshot.error}  \nRun **ProntoDB: Run Health Check** for details.`;
+  if (snapshot.largeBytes !== undefined) {
+    return `Size: ${(snapshot.largeBytes / 1024 / 1024).toFixed(0)} MB: too large to count here without slowing the editor (\`prontodb status\` counts it; **ProntoDB: Run Health Check** checks it).`;
+  }
   const status = snapshot.status!;
   if (!status.exists) return 'Not created yet: the first value written creates it.';
   const size = status.size_bytes >= 1024 * 1024 ? `${(status.size_bytes / 1024 / 1024).toFixed(1)} MB` : `${(status.size_bytes / 1024).toFixed(0)} KB`;

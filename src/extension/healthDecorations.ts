@@ -10,10 +10,11 @@ import type { ProntoService } from './service';
 export const DATABASE_SCHEME = 'prontodb-database';
 
 /**
- * Databases larger than this are not checked in the background: sql.js reads the whole file into
- * memory and `integrity_check` reads every page. **Run Health Check** still checks them.
+ * Databases larger than this are not checked in the background: the checks run on the extension
+ * host's thread (sql.js), and `integrity_check` and the counts read every page: about 2 s for
+ * 100,000 keys (19 MB). **Run Health Check** still checks them.
  */
-export const BACKGROUND_CHECK_LIMIT_BYTES = 32 * 1024 * 1024;
+export const BACKGROUND_CHECK_LIMIT_BYTES = 8 * 1024 * 1024;
 /** A database is checked again only when its files changed, and not more often than this. */
 const RECHECK_AFTER_MS = 30_000;
 /** Bursts of refreshes (an agent writing 100 keys) become one sweep. */
@@ -79,6 +80,11 @@ export class DatabaseHealthDecorations implements vscode.FileDecorationProvider,
     return this.service.pronto.canonicalLocation(target.location);
   }
 
+  /** The same key for a row's reference (no resolution: decorations are asked for on every render). */
+  private keyOfRef(ref: DatabaseRef): string {
+    return this.service.fileOf(ref);
+  }
+
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (uri.scheme !== DATABASE_SCHEME) return undefined;
     const report = this.reportOf(uri);
@@ -97,7 +103,7 @@ export class DatabaseHealthDecorations implements vscode.FileDecorationProvider,
     const file = new URLSearchParams(uri.query).get('file') ?? undefined;
     const ref = { database: uri.path.slice(1).replace(/\u2215/g, '/'), file };
     try {
-      return this.checked.get(this.keyOf(targetOfRef(this.service, ref)))?.report;
+      return this.checked.get(this.keyOfRef(ref))?.report;
     } catch {
       return undefined;
     }
@@ -129,7 +135,7 @@ export class DatabaseHealthDecorations implements vscode.FileDecorationProvider,
     const refs: DatabaseRef[] = this.service.pronto.listDatabases().map((db) => ({ database: db.name }));
     try {
       const target = this.service.target();
-      const known = refs.some((ref) => this.keyOf(targetOfRef(this.service, ref)) === this.keyOf(target));
+      const known = refs.some((ref) => this.keyOfRef(ref) === this.keyOf(target));
       if (!known) refs.push({ database: target.databaseName ?? target.cursor?.name ?? 'database', file: target.location });
     } catch {
       // No active database (a malformed .prontodb): the view says so.
@@ -139,7 +145,7 @@ export class DatabaseHealthDecorations implements vscode.FileDecorationProvider,
 
   private async checkChanged(): Promise<void> {
     if (!this.view.visible) return;
-    const changed: vscode.Uri[] = [];
+    let changed = false;
     for (const ref of this.refs()) {
       if (this.disposed) return;
       const target = targetOfRef(this.service, ref);
@@ -162,9 +168,10 @@ export class DatabaseHealthDecorations implements vscode.FileDecorationProvider,
         this.service.log.warn(`Health: could not check ${describeTarget(target)}: ${(error as Error).message}`);
         this.checked.set(key, { signature: found.signature, at: Date.now() });
       }
-      if ((previous?.report?.status === 'error') !== (this.checked.get(key)?.report?.status === 'error')) changed.push(databaseUri(ref));
+      if ((previous?.report?.status === 'error') !== (this.checked.get(key)?.report?.status === 'error')) changed = true;
     }
-    if (changed.length > 0) this.changed.fire(changed);
+    // Every row: the view's URI of a database outside the data directory is its own to make.
+    if (changed) this.changed.fire(undefined);
   }
 
   dispose(): void {

@@ -207,6 +207,21 @@ describe('health and history in VS Code (issue 9)', () => {
     await poll('the tooltip after the CLI wrote', shows('Keys: 3 keys in 1 project'), 15000);
   });
 
+  it('a database too large to count without slowing the editor is not counted, and the tooltip says so', async function () {
+    this.timeout(60000);
+    const { service, statusBar } = await getApi();
+    const file = databaseFile('huge');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    sqlite3(file, `${SCHEMA_SQL}\nINSERT INTO kv VALUES ('p','n','k',NULL,printf('%.*c', 33 * 1024 * 1024, 'x'),1,1,NULL);`);
+    await service.select({ kind: 'database', name: 'huge' }, 'global');
+    const text = await poll('the tooltip of a large database', () => {
+      const shown = tooltipText(statusBar);
+      return /Size: 33 MB: too large to count here/.test(shown) ? shown : undefined;
+    }, 15000);
+    assert.doesNotMatch(text, /Keys:/);
+    await service.select({ kind: 'database', name: 'stat' }, 'global');
+  });
+
   it('a database with a migration available is offered Migrate once per session, and nothing is migrated unless confirmed', async function () {
     this.timeout(60000);
     const { service, statusBar, health } = await getApi();
@@ -272,6 +287,22 @@ describe('health and history in VS Code (issue 9)', () => {
     );
     assert.equal(report?.status, 'error');
     assert.match(errors.join('\n'), /health check of 'broken': 1 error \(schema\)/);
+  });
+
+  it('a database too large for the background checks is left unchecked, and the log says so', async function () {
+    this.timeout(60000);
+    const { databases, health } = await getApi();
+    const large = databaseFile('largebroken');
+    fs.mkdirSync(path.dirname(large), { recursive: true });
+    fs.writeFileSync(large, Buffer.alloc(9 * 1024 * 1024, 'not SQLite '));
+    await capturingLog(async (lines) => {
+      await vscode.commands.executeCommand('workbench.view.extension.prontodb');
+      databases.refresh();
+      await poll('the log line', () => lines.some((line) => /'largebroken' \(9 MiB\) is not checked in the background; run "ProntoDB: Run Health Check"/.test(line)), 30000);
+    });
+    const uri = databases.getTreeItem(await nodeAt('largebroken')).resourceUri!;
+    assert.equal(health.decorations.reportOf(uri), undefined);
+    assert.equal(health.decorations.provideFileDecoration(uri), undefined);
   });
 
   describe('audit log and Show History', () => {
