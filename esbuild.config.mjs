@@ -1,6 +1,6 @@
 // Bundles the CLI and the extension into dist/, with sql.js's wasm and the terminal shims beside them.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -46,5 +46,28 @@ await Promise.all([
   build({ ...shared, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: [...shared.external, 'vscode'] }),
   // The MCP SDK, loaded by `prontodb mcp` only (src/cli/mcp/server.ts): other commands never parse it.
   build({ ...shared, minify: true, entryPoints: { 'mcp-sdk': 'src/cli/mcp/sdk.ts' }, outdir: 'dist' }),
+  buildDashboard(),
 ]);
 chmodSync('dist/cli.js', 0o755);
+
+/**
+ * The dashboard (media/dashboard, issue 10): one browser bundle for the VS Code webview and
+ * `prontodb ui`, written with its stylesheet and the codicons to media/dist (emptied first, so a
+ * development build's source maps never reach a package).
+ */
+async function buildDashboard() {
+  rmSync('media/dist', { recursive: true, force: true });
+  mkdirSync('media/dist', { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${file}`), `media/dist/${file}`);
+  await build({
+    entryPoints: { dashboard: 'media/dashboard/main.ts' },
+    outdir: 'media/dist',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: production,
+    sourcemap: !production,
+    logLevel: 'warning',
+  });
+}
