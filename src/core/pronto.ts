@@ -10,7 +10,8 @@ import { type Env, type Layout, layoutFromEnv } from './paths';
 import { chooseBackupDirectory, resolveTarget, type ResolvedTarget, type Selection } from './resolution';
 import type { DeleteOptions, KvStore, ListQuery, RenameOptions, SetOptions } from './store';
 import type { Address, Entry, LongOperationOptions, TtlNamespace } from './types';
-import { loadWorkdirConfig, type WorkdirConfig } from './workdir';
+import { type WorkdirConfig } from './workdir';
+import { loadTrustedWorkdir } from './workdirTrust';
 
 export type { DatabaseInfo } from './backend';
 export type { ResolvedTarget, Selection, TargetOrigin } from './resolution';
@@ -71,9 +72,21 @@ export class ProntoDB {
 
   // ---- resolution ------------------------------------------------------------------------------
 
-  /** The target a selection means, with the `.prontodb` of the working directory unless one is given. */
-  resolve(selection: Selection = {}, workdir: WorkdirConfig | undefined = loadWorkdirConfig(this.cwd)): ResolvedTarget {
-    return resolveTarget({ cursors: this.cursors, databases: this.home, cwd: this.cwd }, selection, workdir);
+  /**
+   * The target a selection means, with the `.prontodb` of the working directory unless one is given.
+   * That one is subject to consent (workdirTrust.ts): one that redirects data elsewhere counts only
+   * once allowed, and the target's notice says when one was ignored.
+   */
+  resolve(selection: Selection = {}, workdir?: WorkdirConfig): ResolvedTarget {
+    let ignored: string | undefined;
+    if (workdir === undefined) {
+      const decision = loadTrustedWorkdir(this.cwd, this.layout);
+      workdir = decision.config;
+      ignored = decision.ignored?.reason;
+    }
+    const target = resolveTarget({ cursors: this.cursors, databases: this.home, cwd: this.cwd }, selection, workdir);
+    if (ignored) target.notice = target.notice ? `${ignored}; ${target.notice}` : ignored;
+    return target;
   }
 
   /** Where backups go (resolution.ts: chooseBackupDirectory): `given` (a flag or setting), else the environment, else the default. */

@@ -513,6 +513,8 @@ describe('CLI: cursors and users', () => {
     const plain = box.path('plain');
     fs.mkdirSync(path.join(plain, 'sub'), { recursive: true });
     fs.writeFileSync(path.join(plain, '.prontodb'), 'data/local.prdb\n');
+    // It points outside the data directory: obeyed once allowed (test/cli/trust.test.ts).
+    await box.ok(['allow'], { cwd: path.join(plain, 'sub') });
     await box.ok(['set', 'k', 'local'], { cwd: path.join(plain, 'sub') });
     assert.deepEqual(kvRows(path.join(plain, 'data', 'local.prdb')), ['default|default|k|<NULL>|local']);
 
@@ -527,6 +529,7 @@ describe('CLI: cursors and users', () => {
     const rustForm = box.path('rust-form');
     fs.mkdirSync(rustForm);
     fs.writeFileSync(path.join(rustForm, '.prontodb'), JSON.stringify({ cursors: { dev: 'dev.prdb', default: 'def.prdb' }, users: { alice: { dev: 'alice.prdb' } } }));
+    await box.ok(['allow'], { cwd: rustForm });
     await box.ok(['--cursor', 'dev', 'set', 'k', 'dev'], { cwd: rustForm });
     await box.ok(['-u', 'alice', '--cursor', 'dev', 'set', 'k', 'alice'], { cwd: rustForm });
     await box.ok(['set', 'k', 'default cursor'], { cwd: rustForm });

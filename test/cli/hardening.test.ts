@@ -243,6 +243,7 @@ describe('issue 6', () => {
       const work = box.path('work');
       fs.mkdirSync(work);
       fs.writeFileSync(path.join(work, '.prontodb'), `/tmp/${'x'.repeat(300)}\n`);
+      await box.ok(['allow'], { cwd: work });
       const stderr = await refused(['get', 'k'], { ...SPAWN, cwd: work });
       assert.match(stderr, /file name too long \(ENAMETOOLONG\)/);
       assert.ok(stderr.includes(path.join(work)), `the error should say the .prontodb chose it: ${stderr}`);
@@ -256,6 +257,7 @@ describe('issue 6', () => {
       const work = box.path('w');
       fs.mkdirSync(work);
       fs.writeFileSync(path.join(work, '.prontodb'), `${box.path('plain-file')}/db.prdb`);
+      await box.ok(['allow'], { cwd: work });
       assert.match(await refused(['set', 'k', 'v'], { ...SPAWN, cwd: work }), /ENOTDIR/);
     });
   });
@@ -278,9 +280,11 @@ describe('issue 6', () => {
       const work = box.path('work');
       fs.mkdirSync(work);
       fs.writeFileSync(path.join(work, '.prontodb'), 'data/plain.prdb\n');
+      await box.ok(['allow'], { cwd: work });
       await box.ok(['set', 'k', 'plain'], { cwd: work });
       assert.deepEqual(kvRows(path.join(work, 'data', 'plain.prdb')), ['default|default|k|<NULL>|plain']);
       fs.writeFileSync(path.join(work, '.prontodb'), '"quoted.prdb"');
+      await box.ok(['allow'], { cwd: work });
       await box.ok(['set', 'k', 'quoted'], { cwd: work });
       assert.deepEqual(kvRows(path.join(work, 'quoted.prdb')), ['default|default|k|<NULL>|quoted']);
     });

@@ -13,6 +13,7 @@ import { layoutFromEnv } from '../../src/core/paths';
 import { loadSqlJs } from '../../src/core/sqljs';
 import type { KvStore } from '../../src/core/store';
 import { parseWorkdirConfig } from '../../src/core/workdir';
+import { allowWorkdir } from '../../src/core/workdirTrust';
 import { Sandbox } from '../helpers/cliHarness';
 import { makeTempHome, type TempHome } from '../helpers/tempHome';
 
@@ -172,6 +173,8 @@ describe('backends', () => {
     const mapped = parseWorkdirConfig('/w/.prontodb', JSON.stringify({ cursors: { dev: 'postgres://h/dev' }, users: { alice: { dev: 'rel.prdb' } } }));
     assert.deepEqual([mapped.cursors.dev, mapped.users.alice!.dev], ['postgres://h/dev', '/w/rel.prdb']);
     fs.writeFileSync(path.join(temp.home, '.prontodb'), '{"path": "postgres://h/pinned"}');
+    // A .prontodb naming a server counts once allowed (workdirTrust.ts; test/cli/trust.test.ts).
+    await allowWorkdir(temp.home, pronto.layout);
     const pinned = pronto.resolve();
     assert.deepEqual([pinned.location, pinned.origin], ['postgres://h/pinned', 'workdir']);
     assert.match((await rejection(pronto.open())).message, new RegExp(`^No backend for postgres://.*: \\.prontodb at ${temp.home} names postgres://h/pinned`));
@@ -191,6 +194,7 @@ describe('backends', () => {
     assert.deepEqual(backend.opened, ['memtest://box/team'], 'opened once, with the URL as written');
 
     fs.writeFileSync(path.join(temp.home, '.prontodb'), 'memtest://box/pinned');
+    await allowWorkdir(temp.home, pronto.layout);
     await (await pronto.open()).set('p.n.k', 'pinned');
     assert.deepEqual(backend.opened, ['memtest://box/team', 'memtest://box/pinned']);
 

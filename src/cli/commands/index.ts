@@ -12,6 +12,7 @@ import { DB_COMMANDS } from './db';
 import { HEALTH_COMMANDS } from './health';
 import { INFO_COMMANDS } from './info';
 import { TRANSFER_COMMANDS } from './transfer';
+import { TRUST_COMMANDS } from './trust';
 import { UI_COMMANDS } from './ui';
 import { TTL_COMMANDS } from './ttl';
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...TTL_COMMANDS,
   ...AGENT_COMMANDS,
   ...DB_COMMANDS,
+  ...TRUST_COMMANDS,
   ...BACKUP_COMMANDS,
   ...TRANSFER_COMMANDS,
   ...HEALTH_COMMANDS,
