@@ -382,6 +382,30 @@ describe('health and history in VS Code (issue 9)', () => {
       assert.equal((await vscode.workspace.openTextDocument(single.right)).getText(), 'green');
     });
 
+    it('from the palette, Show History asks for an address of the active database (its cursor\'s meta context applied)', async function () {
+      this.timeout(60000);
+      const { service } = await getApi();
+      await cliOk(['db', 'create', 'pal']);
+      await cliOk(['--database', 'pal', 'audit', 'on', '--keep-values', '1000']);
+      await service.pronto.cursors.set('palc', 'default', { database: 'pal' }, { metaContext: 'team' });
+      await cliOk(['--cursor', 'palc', 'set', 'app.cfg.size', 'small']);
+      await cliOk(['--cursor', 'palc', 'set', 'app.cfg.size', 'large']);
+      await service.select({ kind: 'cursor', name: 'palc' }, 'global');
+      let offered: vscode.QuickPickItem[] = [];
+      const shown = await withStubs(
+        (s) => s.quietMessages().inputs('app.cfg.size').stub('showQuickPick', async (items: vscode.QuickPickItem[]) => {
+          offered = items;
+          return items.slice(0, 2);
+        }),
+        async () => vscode.commands.executeCommand<{ left: vscode.Uri; right: vscode.Uri }>('prontodb.showHistory'),
+      );
+      assert.deepEqual(offered.map((item) => item.description), ['set by default via cli, cursor palc', 'set by default via cli, cursor palc']);
+      assert.ok(shown);
+      assert.equal((await vscode.workspace.openTextDocument(shown.left)).getText(), 'small');
+      assert.equal((await vscode.workspace.openTextDocument(shown.right)).getText(), 'large');
+      assert.equal(new URLSearchParams(shown.left.query).get('p'), 'team.app', 'the stored project, meta context included');
+    });
+
     it('with digests only, Show History says which versions it cannot show; with the log off it says so', async function () {
       this.timeout(60000);
       await cliOk(['db', 'create', 'dig']);
