@@ -80,7 +80,7 @@ export class ProntoDB {
   resolve(selection: Selection = {}, workdir?: WorkdirConfig): ResolvedTarget {
     let ignored: string | undefined;
     if (workdir === undefined) {
-      const decision = loadTrustedWorkdir(this.cwd, this.layout);
+      const decision = loadTrustedWorkdir(this.cwd, this.layout, this.env);
       workdir = decision.config;
       ignored = decision.ignored?.reason;
     }

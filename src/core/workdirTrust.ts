@@ -17,6 +17,13 @@ import type { Layout } from './paths';
 import { findWorkdirFile, readWorkdirConfig, type WorkdirConfig } from './workdir';
 
 export const ALLOW_LIST_NAME = 'allowed-workdirs.json';
+/**
+ * Consent given by the program that started this one, for exactly one file and content:
+ * `<path of the .prontodb>#<sha256 of its content>`. VS Code sets it for its terminals and the MCP
+ * server it offers when the workspace is trusted, so they agree with the sidebar. Environment
+ * variables come from the user's own session, never from a cloned repository.
+ */
+export const CONSENT_VARIABLE = 'PRONTODB_ALLOWED_WORKDIR';
 
 interface AllowEntry {
   file: string;
@@ -28,7 +35,7 @@ export function allowListFile(layout: Layout): string {
   return path.join(layout.cursorCacheDir, ALLOW_LIST_NAME);
 }
 
-function digestOf(file: string): string {
+export function digestOf(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
@@ -76,14 +83,16 @@ export type WorkdirDecision =
   | { config: undefined; ignored: { file: string; reason: string } };
 
 /** The `.prontodb` in effect for `directory` under the consent rule, or why the one found was ignored. */
-export function loadTrustedWorkdir(directory: string, layout: Layout): WorkdirDecision {
+export function loadTrustedWorkdir(directory: string, layout: Layout, env: Record<string, string | undefined> = {}): WorkdirDecision {
   const file = findWorkdirFile(directory);
   if (!file) return { config: undefined };
   const config = readWorkdirConfig(file);
   const reasons = redirections(config, layout);
   if (reasons.length === 0) return { config };
+  const digest = digestOf(file);
+  if (env[CONSENT_VARIABLE] === `${file}#${digest}`) return { config };
   const entry = readAllowList(layout).find((each) => each.file === file);
-  if (entry && entry.sha256 === digestOf(file)) return { config };
+  if (entry && entry.sha256 === digest) return { config };
   const folder = path.dirname(file);
   const why = entry ? 'it changed since it was allowed' : 'it was not allowed';
   return {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { CONSENT_VARIABLE, digestOf, redirections } from '../core/workdirTrust';
 import type { ProntoService } from './service';
 
 /**
@@ -16,6 +17,10 @@ export function terminalVariables(service: ProntoService): Record<string, string
   const variables: Record<string, string> = {};
   const target = service.target();
   if (target.user !== service.commandLineUser()) variables.PRONTODB_USER = target.user;
+  // The workspace is trusted (else the sidebar ignores the .prontodb too): the CLI started here
+  // agrees with the sidebar about a .prontodb that points outside the data directory.
+  const workdir = service.workdir();
+  if (workdir && redirections(workdir, service.pronto.layout).length > 0) variables[CONSENT_VARIABLE] = `${workdir.file}#${digestOf(workdir.file)}`;
   if (target.workspaceOnly) {
     if (target.cursor) variables.PRONTODB_CURSOR = target.cursor.name;
     else if (target.databaseName) variables.PRONTODB_DATABASE = target.databaseName;

@@ -1,5 +1,6 @@
 // A .prontodb at the workspace folder root overrides the editor's selections, live (file watcher).
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -48,6 +49,26 @@ describe('.prontodb override', () => {
     console.log(`      removal followed in ${Date.now() - removed} ms`);
     assert.equal(service.target().databaseName, 'main');
     assert.match(service.target().source, /^workspace selection/);
+  });
+
+  it('a .prontodb pointing outside the data directory: the trusted workspace obeys it, and its terminals get consent for exactly that content (issue 13)', async () => {
+    const { service, statusBar, terminalEnvironment } = await getApi();
+    const outside = path.join(dirs.scratch, 'outside.prdb');
+    fs.writeFileSync(file(), `${outside}\n`);
+    await poll('the status bar to follow the .prontodb', () => statusBar.text.includes('outside'));
+    const consent = await poll('the terminal environment to carry the consent', () => terminalEnvironment.get('PRONTODB_ALLOWED_WORKDIR')?.value);
+    const digest = createHash('sha256').update(fs.readFileSync(file())).digest('hex');
+    assert.equal(consent, `${file()}#${digest}`);
+    // A terminal's prontodb (that environment) writes where the sidebar reads; one without it ignores the file and says why.
+    await cliOk(['set', 'where', 'outside'], { cwd: dirs.workspace, env: { PRONTODB_ALLOWED_WORKDIR: consent } });
+    assert.equal((await (await service.session()).get('where'))?.value, 'outside');
+    const plain = await cli(['get', 'where'], { cwd: dirs.workspace });
+    assert.equal(plain.code, 2, 'without consent the CLI uses its own selection, where nothing is stored');
+    assert.match(plain.stderr, /ignored .*\.prontodb: path points at .*outside\.prdb, outside the data directory, and it was not allowed/);
+    // Consent is for the content: the same variable after an edit no longer applies.
+    fs.writeFileSync(file(), `${path.join(dirs.scratch, 'other.prdb')}\n`);
+    const stale = await cli(['get', 'where'], { cwd: dirs.workspace, env: { PRONTODB_ALLOWED_WORKDIR: consent } });
+    assert.match(stale.stderr, /it was not allowed/);
   });
 
   it('follows an edit of the .prontodb (plain path form, then a cursor)', async () => {
