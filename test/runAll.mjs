@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: builds, type-checks, then runs every suite — the engine and CLI tests (mocha in Node)
+// `npm test`: installs what the tests need when missing (test/setup.sh), builds, type-checks, then runs every suite — the engine and CLI tests (mocha in Node)
 // and the tests inside a real VS Code — and closes with one line CI reads: `N passed, N failed`.
 // `npm run test:unit` runs only the first part (no VS Code needed).
 import { spawn } from 'node:child_process';
@@ -32,6 +32,8 @@ function run(command, args) {
 }
 
 const suites = [
+  // What the tests need (Debian packages, code-server, Chromium), installed when missing.
+  ['setup', 'bash', ['test/setup.sh', ...(unitOnly ? ['--unit'] : [])]],
   ['build', 'node', ['esbuild.config.mjs']],
   ['type-check', 'npx', ['tsc', '-p', '.']],
   ['engine and CLI', 'npx', ['mocha']],
