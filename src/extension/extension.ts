@@ -10,6 +10,7 @@ import { registerValueCommands } from './commands/valueCommands';
 import { type CursorNode, CursorsTreeProvider } from './cursorsView';
 import { registerDashboard } from './dashboardPanel';
 import { type DatabasesNode, DatabasesTreeProvider } from './databasesView';
+import { registerGettingStarted } from './gettingStarted';
 import { DatabaseHealthDecorations } from './healthDecorations';
 import { registerLanguageModelTools } from './lmTools';
 import { registerMcpServerProvider } from './mcpServerProvider';
@@ -83,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     registerTerminalEnvironment(context, service),
     registerLanguageModelTools(service),
     ...registerDashboard(service, context, version),
+    ...registerGettingStarted(service),
   );
   // VS Code 1.101 and later only (feature-detected): offers `prontodb mcp` to the editor's MCP client.
   const mcpServerProvider = registerMcpServerProvider(service, context, version);
