@@ -295,6 +295,11 @@ describe('dashboard page: keyset paging', () => {
     pager.loaded(fakeKeys(keys, pager.after, 10));
     assert.ok(pager.next());
     assert.deepEqual(pager.after, { key: 'k009', context: null });
+    // Keys changed while the user was back on page 1: the next page starts where the host says now.
+    assert.ok(pager.previous());
+    pager.loaded(fakeKeys(keys.filter((key) => key !== 'k003'), pager.after, 10));
+    assert.ok(pager.next());
+    assert.deepEqual(pager.after, { key: 'k010', context: null });
     pager.reset();
     assert.equal(pager.pageNumber, 1);
     assert.equal(pager.after, undefined);
