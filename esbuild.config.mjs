@@ -46,6 +46,8 @@ await Promise.all([
   build({ ...shared, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: [...shared.external, 'vscode'] }),
   // The MCP SDK, loaded by `prontodb mcp` only (src/cli/mcp/server.ts): other commands never parse it.
   build({ ...shared, minify: true, entryPoints: { 'mcp-sdk': 'src/cli/mcp/sdk.ts' }, outdir: 'dist' }),
+  // The PostgreSQL store and driver, loaded the first time a postgres:// location is used (src/core/postgres/backend.ts).
+  build({ ...shared, minify: true, entryPoints: { postgres: 'src/core/postgres/module.ts' }, outdir: 'dist' }),
   buildDashboard(),
 ]);
 chmodSync('dist/cli.js', 0o755);

@@ -6,7 +6,7 @@ import type { CommandContext } from './commandTable';
 /** What the flags and the environment select; the core decides what they mean (core/resolution.ts). */
 export function selectionOf({ invocation, io }: CommandContext): Selection {
   const { database, cursor, user } = invocation.options;
-  return commandLineSelection({ flags: { database, cursor, user }, env: io.env });
+  return commandLineSelection({ flags: { database, cursor, user, databaseUrl: invocation.options['database-url'] }, env: io.env });
 }
 
 export async function openSession(context: CommandContext): Promise<Session> {

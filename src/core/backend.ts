@@ -85,6 +85,11 @@ export interface Backend {
   deleteDatabase(name: string): Promise<void>;
   backup(name: string, request: BackupRequest): Promise<BackupResult>;
   restore(backupFile: string, request: RestoreRequest): Promise<RestoreResult>;
+  /**
+   * The same backend with the named databases of the server `location` is on (`--database-url`);
+   * absent where named databases live in one place only (the data directory's files).
+   */
+  atServer?(location: Location): Backend;
 }
 
 /**

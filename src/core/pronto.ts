@@ -6,6 +6,7 @@ import { ProntoError, usageError } from './errors';
 import { SqlJsFileBackend } from './fileBackend';
 import type { FileStoreOptions } from './fileStore';
 import { type Location } from './location';
+import { PostgresBackend } from './postgres/backend';
 import { type Env, type Layout, layoutFromEnv } from './paths';
 import { chooseBackupDirectory, resolveTarget, type ResolvedTarget, type Selection } from './resolution';
 import type { DeleteOptions, KvStore, ListQuery, RenameOptions, SetOptions } from './store';
@@ -22,8 +23,8 @@ export interface ProntoOptions {
   layout?: Layout;
   store?: FileStoreOptions;
   /**
-   * Backends for locations other than file paths (a server for teams that outgrow one machine),
-   * consulted before the built-in sql.js file backend.
+   * Backends for locations other than file paths, consulted before the built-in ones (PostgreSQL
+   * servers, then the sql.js file backend).
    */
   backends?: Backend[];
   /**
@@ -60,7 +61,7 @@ export class ProntoDB {
     this.cwd = options.cwd ?? process.cwd();
     this.client = options.client ?? 'library';
     this.home = new SqlJsFileBackend(this.layout, options.store);
-    this.backends = new BackendRegistry([...(options.backends ?? []), this.home]);
+    this.backends = new BackendRegistry([...(options.backends ?? []), new PostgresBackend({ now: options.store?.now }), this.home]);
     this.cursors = new CursorRegistry(this.layout, this.cwd, {
       databaseLocation: (name) => this.home.databaseLocation(name),
       databaseName: (location) => this.home.databaseName(location),
@@ -84,7 +85,7 @@ export class ProntoDB {
       workdir = decision.config;
       ignored = decision.ignored?.reason;
     }
-    const target = resolveTarget({ cursors: this.cursors, databases: this.home, cwd: this.cwd }, selection, workdir);
+    const target = resolveTarget({ cursors: this.cursors, databases: this.home, databasesAt: (server) => this.namedDatabases(server), cwd: this.cwd }, selection, workdir);
     if (ignored) target.notice = target.notice ? `${ignored}; ${target.notice}` : ignored;
     return target;
   }
@@ -142,23 +143,41 @@ export class ProntoDB {
 
   // ---- named databases -------------------------------------------------------------------------
 
+  /**
+   * Where named databases live: the data directory's files, or, given a database URL
+   * (`--database-url`), the named databases of that server.
+   */
+  namedDatabases(server?: Location): Backend {
+    if (server === undefined) return this.home;
+    const backend = this.backends.forLocation(server, 'the database URL');
+    if (!backend.atServer) throw usageError(`${this.describeLocation(server)} is not a server: named databases of ${backend.title} live in the data directory`);
+    return backend.atServer(server);
+  }
+
   /** The named databases (of the data directory). */
   listDatabases(): DatabaseInfo[] {
     return this.home.listDatabasesSync();
   }
 
-  async createDatabase(name: string): Promise<DatabaseInfo> {
-    const location = await this.home.prepareDatabase(name);
-    await (await this.store(location)).initialize();
-    return this.listDatabases().find((db) => db.name === name)!;
+  /** The named databases of the data directory, or of the server a database URL names. */
+  listDatabasesAt(server?: Location): Promise<DatabaseInfo[]> {
+    return this.namedDatabases(server).listDatabases();
   }
 
-  /** Removes the database and its directory (with the cursors filed there). */
-  async deleteDatabase(name: string): Promise<void> {
-    const location = this.home.databaseLocation(name);
-    if (!(await this.home.exists(location))) throw new ProntoError('not-found', `Database '${name}' does not exist`);
+  async createDatabase(name: string, server?: Location): Promise<DatabaseInfo> {
+    const home = this.namedDatabases(server);
+    const location = await home.prepareDatabase(name);
+    await (await this.store(location)).initialize();
+    return (await home.listDatabases()).find((db) => db.name === name)!;
+  }
+
+  /** Removes the database and its directory (with the cursors filed there), or its schema on a server. */
+  async deleteDatabase(name: string, server?: Location): Promise<void> {
+    const home = this.namedDatabases(server);
+    const location = home.databaseLocation(name);
+    if (!(await home.exists(location))) throw new ProntoError('not-found', `Database '${name}' does not exist`);
     await this.forget(location);
-    await this.home.deleteDatabase(name);
+    await home.deleteDatabase(name);
   }
 
   /** Backs up a named database (its backend decides the format: a `.tar.gz` for files). */

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { defaultBackupDirectory } from './backup/naming';
 import { type Cursor, type CursorRegistry, DEFAULT_USER, validateCursorName, validateUserName } from './cursors';
 import { ProntoError } from './errors';
-import { type Location, resolveLocation } from './location';
+import { displayLocation, type Location, resolveLocation } from './location';
 import { DEFAULT_DATABASE, type Env, validateDatabaseName } from './paths';
 import { type WorkdirConfig, workdirPinsTarget } from './workdir';
 
@@ -18,6 +18,11 @@ export interface Selection {
   database?: string;
   /** A database location anywhere (a file path or a URL); same rank as `database`. */
   databasePath?: string;
+  /**
+   * A database URL (`--database-url`, `PRONTODB_DATABASE_URL`): the database there; with `database`,
+   * the named database of that server. Same rank as `database`.
+   */
+  databaseUrl?: string;
   cursor?: string;
   user?: string;
   /**
@@ -74,6 +79,8 @@ export interface NamedDatabases {
 export interface ResolutionContext {
   cursors: CursorRegistry;
   databases: NamedDatabases;
+  /** The named databases of the server a database URL is on (`--database NAME` with `--database-url`). */
+  databasesAt?: (server: Location) => Pick<NamedDatabases, 'databaseLocation'>;
   /** Relative locations the caller gives are relative to this folder. */
   cwd: string;
 }
@@ -94,20 +101,31 @@ export function userNameFrom(given: ReadonlyArray<string | undefined>, workdir: 
 
 /** What the command line knows: its flags and its environment. */
 export interface CommandLineInputs {
-  flags: { database?: string; cursor?: string; user?: string };
+  flags: { database?: string; cursor?: string; user?: string; databaseUrl?: string };
   env: Env;
 }
 
 /**
  * The command line's selection: flags first; the environment (`PRONTODB_DATABASE`,
- * `PRONTODB_DATABASE_PATH`, `PRONTODB_CURSOR`, `PRONTODB_USER`; empty values count as unset) only
- * where no flag picks a target.
+ * `PRONTODB_DATABASE_URL`, `PRONTODB_DATABASE_PATH`, `PRONTODB_CURSOR`, `PRONTODB_USER`; empty
+ * values count as unset) only where no flag picks a target. A database URL in the environment still
+ * names the server of a `--database` flag.
  */
 export function commandLineSelection({ flags, env }: CommandLineInputs): Selection {
   const fromEnv = (name: string) => env[name] || undefined;
   const user = flags.user ?? fromEnv('PRONTODB_USER');
-  if (flags.database !== undefined || flags.cursor !== undefined) return { database: flags.database, cursor: flags.cursor, user };
-  return { database: fromEnv('PRONTODB_DATABASE'), databasePath: fromEnv('PRONTODB_DATABASE_PATH'), cursor: fromEnv('PRONTODB_CURSOR'), user };
+  if (flags.database !== undefined || flags.cursor !== undefined || flags.databaseUrl !== undefined) {
+    const databaseUrl = flags.databaseUrl ?? (flags.database !== undefined ? fromEnv('PRONTODB_DATABASE_URL') : undefined);
+    return databaseUrl === undefined ? { database: flags.database, cursor: flags.cursor, user } : { database: flags.database, databaseUrl, cursor: flags.cursor, user };
+  }
+  const databaseUrl = fromEnv('PRONTODB_DATABASE_URL');
+  return {
+    database: fromEnv('PRONTODB_DATABASE'),
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    databasePath: fromEnv('PRONTODB_DATABASE_PATH'),
+    cursor: fromEnv('PRONTODB_CURSOR'),
+    user,
+  };
 }
 
 /**
@@ -191,7 +209,13 @@ export function resolveTarget(context: ResolutionContext, selection: Selection, 
     }
   };
 
+  if (selection.database !== undefined && selection.databaseUrl !== undefined) {
+    if (!context.databasesAt) throw new ProntoError('usage', `A database URL cannot name where database '${selection.database}' is here`);
+    const location = context.databasesAt(selection.databaseUrl).databaseLocation(validateDatabaseName(selection.database));
+    return fromLocation(location, `--database on ${displayLocation(selection.databaseUrl)}`, 'database');
+  }
   if (selection.database !== undefined) return fromDatabase(selection.database, '--database', 'database');
+  if (selection.databaseUrl !== undefined) return fromLocation(resolveLocation(selection.databaseUrl, context.cwd), 'database URL', 'database-path');
   if (selection.databasePath !== undefined) return fromLocation(resolveLocation(selection.databasePath, context.cwd), 'database path', 'database-path');
   if (selection.cursor !== undefined) return fromCursorName(selection.cursor, `cursor '${selection.cursor}'`, 'cursor');
   if (workdir && workdirPinsTarget(workdir, user)) {

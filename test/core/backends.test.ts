@@ -17,7 +17,8 @@ import { allowWorkdir } from '../../src/core/workdirTrust';
 import { Sandbox } from '../helpers/cliHarness';
 import { makeTempHome, type TempHome } from '../helpers/tempHome';
 
-const NO_BACKEND = /^No backend for postgres:\/\/ locations in this build: /;
+/** A scheme no backend of this build serves (postgres:// has one: src/core/postgres/). */
+const NO_BACKEND = /^No backend for mysql:\/\/ locations in this build: /;
 
 /**
  * A backend for `memtest://<name>` URLs, for routing tests only: each URL's data is a sql.js file in
@@ -117,12 +118,12 @@ describe('backends', () => {
     assert.equal(pronto.backendFor('/x/y.prdb'), pronto.home);
     assert.equal(pronto.backendFor(pathToFileURL('/x/y.prdb').href), pronto.home);
     assert.equal(pronto.canonicalLocation(pathToFileURL('/x/y.prdb').href), '/x/y.prdb');
-    assert.equal(pronto.canonicalLocation('postgres://h/db'), 'postgres://h/db', 'an unknown kind compares as given');
+    assert.equal(pronto.canonicalLocation('mysql://h/db'), 'mysql://h/db', 'an unknown kind compares as given');
     assert.throws(
-      () => pronto.backendFor('postgres://alice:pw@h/db', 'cursor \'team\''),
+      () => pronto.backendFor('mysql://alice:pw@h/db', 'cursor \'team\''),
       (error: unknown) =>
         isProntoError(error, 'usage') &&
-        error.message === "No backend for postgres:// locations in this build: cursor 'team' names postgres://alice:***@h/db (this build opens file paths)",
+        error.message === "No backend for mysql:// locations in this build: cursor 'team' names mysql://alice:***@h/db (this build opens postgres:// URLs, file paths)",
     );
     const registry = new BackendRegistry([new MemtestBackend(temp.home), new SqlJsFileBackend(pronto.layout)]);
     assert.match(
@@ -141,12 +142,12 @@ describe('backends', () => {
   it('opening a URL of an unknown scheme fails with that error and creates nothing', async () => {
     const pronto = temp.pronto();
     const before = fs.readdirSync(temp.home);
-    const error = await rejection(pronto.open({ databasePath: 'postgres://h/db' }));
+    const error = await rejection(pronto.open({ databasePath: 'mysql://h/db' }));
     assert.ok(isProntoError(error, 'usage'));
     assert.match(error.message, NO_BACKEND);
-    assert.match(error.message, /database path names postgres:\/\/h\/db/);
-    assert.match((await rejection(pronto.store('postgres://h/db'))).message, NO_BACKEND);
-    assert.deepEqual(fs.readdirSync(temp.home), before, 'no folder named after the URL (the old path.resolve made <cwd>/postgres:)');
+    assert.match(error.message, /database path names mysql:\/\/h\/db/);
+    assert.match((await rejection(pronto.store('mysql://h/db'))).message, NO_BACKEND);
+    assert.deepEqual(fs.readdirSync(temp.home), before, 'no folder named after the URL (the old path.resolve made <cwd>/mysql:)');
   });
 
   it('cursors and .prontodb may name a URL: kept as given, refused clearly when this build cannot open it', async () => {
@@ -154,30 +155,30 @@ describe('backends', () => {
     // A cursor file another build wrote (the Rust CLI's fields and order), naming a server database.
     const cursorDir = path.join(pronto.layout.dataDir, 'team', 'cursors');
     fs.mkdirSync(cursorDir, { recursive: true });
-    const json = { database_path: 'postgres://h/team', default_project: null, default_namespace: null, meta_context: 'acme', created_at: '2026-01-01T00:00:00Z', user: 'default' };
+    const json = { database_path: 'mysql://h/team', default_project: null, default_namespace: null, meta_context: 'acme', created_at: '2026-01-01T00:00:00Z', user: 'default' };
     fs.writeFileSync(path.join(cursorDir, 'team.cursor'), JSON.stringify(json, null, 2));
     const cursor = pronto.cursors.find('team', 'default')!;
-    assert.equal(cursor.location, 'postgres://h/team');
+    assert.equal(cursor.location, 'mysql://h/team');
     assert.equal(cursor.databaseName, undefined);
     const target = pronto.resolve({ cursor: 'team' });
-    assert.deepEqual([target.location, target.metaContext, target.databaseName], ['postgres://h/team', 'acme', undefined]);
-    assert.match((await rejection(pronto.open({ cursor: 'team' }))).message, /^No backend for postgres:\/\/ locations in this build: cursor 'team' names postgres:\/\/h\/team/);
+    assert.deepEqual([target.location, target.metaContext, target.databaseName], ['mysql://h/team', 'acme', undefined]);
+    assert.match((await rejection(pronto.open({ cursor: 'team' }))).message, /^No backend for mysql:\/\/ locations in this build: cursor 'team' names mysql:\/\/h\/team/);
 
     // Writing such a cursor in this build is refused, and nothing is written.
-    const error = await rejection(pronto.cursors.set('other', 'default', { path: 'postgres://h/other' }));
+    const error = await rejection(pronto.cursors.set('other', 'default', { path: 'mysql://h/other' }));
     assert.match(error.message, NO_BACKEND);
     assert.equal(pronto.cursors.find('other', 'default'), undefined);
 
     // .prontodb: a plain URL, `path`, and the cursor maps.
-    assert.equal(parseWorkdirConfig('/w/.prontodb', 'postgres://h/pinned\n').path, 'postgres://h/pinned');
-    const mapped = parseWorkdirConfig('/w/.prontodb', JSON.stringify({ cursors: { dev: 'postgres://h/dev' }, users: { alice: { dev: 'rel.prdb' } } }));
-    assert.deepEqual([mapped.cursors.dev, mapped.users.alice!.dev], ['postgres://h/dev', '/w/rel.prdb']);
-    fs.writeFileSync(path.join(temp.home, '.prontodb'), '{"path": "postgres://h/pinned"}');
+    assert.equal(parseWorkdirConfig('/w/.prontodb', 'mysql://h/pinned\n').path, 'mysql://h/pinned');
+    const mapped = parseWorkdirConfig('/w/.prontodb', JSON.stringify({ cursors: { dev: 'mysql://h/dev' }, users: { alice: { dev: 'rel.prdb' } } }));
+    assert.deepEqual([mapped.cursors.dev, mapped.users.alice!.dev], ['mysql://h/dev', '/w/rel.prdb']);
+    fs.writeFileSync(path.join(temp.home, '.prontodb'), '{"path": "mysql://h/pinned"}');
     // A .prontodb naming a server counts once allowed (workdirTrust.ts; test/cli/trust.test.ts).
     await allowWorkdir(temp.home, pronto.layout);
     const pinned = pronto.resolve();
-    assert.deepEqual([pinned.location, pinned.origin], ['postgres://h/pinned', 'workdir']);
-    assert.match((await rejection(pronto.open())).message, new RegExp(`^No backend for postgres://.*: \\.prontodb at ${temp.home} names postgres://h/pinned`));
+    assert.deepEqual([pinned.location, pinned.origin], ['mysql://h/pinned', 'workdir']);
+    assert.match((await rejection(pronto.open())).message, new RegExp(`^No backend for mysql://.*: \\.prontodb at ${temp.home} names mysql://h/pinned`));
   });
 
   it('a backend registered for a scheme gets its URLs as given, one store per location, beside the file backend', async () => {
@@ -257,17 +258,17 @@ describe('backends', () => {
     assert.deepEqual([target.location, target.file, target.databaseName, target.defaultProject], [dataFile, dataFile, 'staging', 'app']);
   });
 
-  it('the command line refuses a cursor or PRONTODB_DATABASE_PATH naming postgres:// in one line, exit 1', async () => {
+  it('the command line refuses a cursor or PRONTODB_DATABASE_PATH naming mysql:// in one line, exit 1', async () => {
     const sandbox = new Sandbox();
     try {
       const cursorDir = path.join(sandbox.dataDir, 'team', 'cursors');
       fs.mkdirSync(cursorDir, { recursive: true });
-      fs.writeFileSync(path.join(cursorDir, 'team.cursor'), JSON.stringify({ database_path: 'postgres://bob:pw@h/team', default_project: null, default_namespace: null, meta_context: null, created_at: '', user: 'default' }));
+      fs.writeFileSync(path.join(cursorDir, 'team.cursor'), JSON.stringify({ database_path: 'mysql://bob:pw@h/team', default_project: null, default_namespace: null, meta_context: null, created_at: '', user: 'default' }));
       const viaCursor = await sandbox.fails(['--cursor', 'team', 'get', 'k']);
-      assert.equal(viaCursor, "Error: No backend for postgres:// locations in this build: cursor 'team' names postgres://bob:***@h/team (this build opens file paths)\n");
-      const viaEnv = await sandbox.fails(['set', 'k', 'v'], { env: { PRONTODB_DATABASE_PATH: 'postgres://h/db' } });
-      assert.match(viaEnv, /^Error: No backend for postgres:\/\/ locations in this build: database path names postgres:\/\/h\/db/);
-      assert.equal(fs.readdirSync(sandbox.root).includes('postgres:'), false);
+      assert.equal(viaCursor, "Error: No backend for mysql:// locations in this build: cursor 'team' names mysql://bob:***@h/team (this build opens postgres:// URLs, file paths)\n");
+      const viaEnv = await sandbox.fails(['set', 'k', 'v'], { env: { PRONTODB_DATABASE_PATH: 'mysql://h/db' } });
+      assert.match(viaEnv, /^Error: No backend for mysql:\/\/ locations in this build: database path names mysql:\/\/h\/db/);
+      assert.equal(fs.readdirSync(sandbox.root).includes('mysql:'), false);
     } finally {
       sandbox.cleanup();
     }

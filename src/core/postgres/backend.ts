@@ -1,0 +1,142 @@
+/**
+ * Databases on a PostgreSQL server: `postgres://` and `postgresql://` locations (location.ts), their
+ * stores, and the named databases of one server. This file is in every bundle and stays small: the
+ * store and the driver (module.ts) are loaded from dist/postgres.js the first time a server location
+ * is used.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { currentActor } from '../audit';
+import type { Backend, BackupRequest, BackupResult, DatabaseInfo, RestoreRequest, RestoreResult } from '../backend';
+import { ConditionFailedError, ProntoError, usageError } from '../errors';
+import { displayLocation, type Location } from '../location';
+import type { KvStore } from '../store';
+import { canonicalPostgresLocation, isPostgresLocation, parsePostgresLocation, postgresDatabaseLocation, validateServerDatabaseName } from './location';
+
+type PostgresModule = typeof import('./module');
+
+/** The core's own classes and actor storage, which the bundle must share (connection.ts: CoreServices). */
+const CORE = { ProntoError, ConditionFailedError, currentActor };
+
+let loaded: PostgresModule | undefined;
+
+/** The PostgreSQL bundle beside this one; from the compiled sources (tests), the module itself. */
+function loadPostgresModule(): PostgresModule {
+  if (loaded) return loaded;
+  const bundled = path.join(__dirname, 'postgres.js');
+  try {
+    // A computed path, so the CLI and extension bundles do not include the driver (a static import would).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, by path
+    loaded = (fs.existsSync(bundled) ? require(bundled) : require(['.', 'module'].join('/'))) as PostgresModule;
+  } catch (error) {
+    throw new ProntoError('io', `The PostgreSQL support of this installation cannot be loaded (${bundled}): ${(error as Error).message}`);
+  }
+  return loaded;
+}
+
+export interface PostgresBackendOptions {
+  /** The server whose named databases `databaseLocation`, `listDatabases`… mean (a `postgres://` URL). */
+  server?: Location;
+  /** Milliseconds since the epoch, for expiry and timestamps (tests inject a clock). */
+  now?: () => number;
+  /** Lines about the change-notification connection (lost, reconnected). */
+  log?: (line: string) => void;
+  /** Connections per open store. */
+  poolSize?: number;
+}
+
+export class PostgresBackend implements Backend {
+  readonly scheme = 'postgres';
+  readonly title = 'PostgreSQL server';
+
+  constructor(private readonly options: PostgresBackendOptions = {}) {}
+
+  handles(location: Location): boolean {
+    return isPostgresLocation(location);
+  }
+
+  /** One spelling per database; a malformed URL is kept as given (checkUsable and openStore refuse it). */
+  canonical(location: Location): Location {
+    try {
+      return canonicalPostgresLocation(location, usageError);
+    } catch {
+      return location;
+    }
+  }
+
+  describeLocation(location: Location): string {
+    return displayLocation(location);
+  }
+
+  checkUsable(location: Location, chosenBy: string): void {
+    parsePostgresLocation(location, usageError, `chosen by ${chosenBy}`);
+  }
+
+  /** Changes are heard over the server connection, which needs nothing created first. */
+  canObserve(): boolean {
+    return true;
+  }
+
+  async openStore(location: Location): Promise<KvStore> {
+    return this.createStore(location);
+  }
+
+  /** `openStore` without the promise (the module loads synchronously); connects on first use. */
+  createStore(location: Location): KvStore {
+    const { PostgresStore } = loadPostgresModule();
+    return new PostgresStore(location, { core: CORE, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize });
+  }
+
+  exists(location: Location): Promise<boolean> {
+    return loadPostgresModule().databaseExists(CORE, location);
+  }
+
+  /** This backend with the named databases of the server `location` is on. */
+  atServer(location: Location): PostgresBackend {
+    return new PostgresBackend({ ...this.options, server: parsePostgresLocation(location, usageError, 'the database URL').serverUrl });
+  }
+
+  private get server(): Location {
+    if (this.options.server === undefined) throw usageError('Named databases on a server need its URL: give --database-url or PRONTODB_DATABASE_URL');
+    return this.options.server;
+  }
+
+  // ---- named databases: the schemas of one server ---------------------------------------------
+
+  databaseLocation(name: string): Location {
+    return postgresDatabaseLocation(this.server, name, usageError);
+  }
+
+  databaseName(location: Location): string | undefined {
+    if (this.options.server === undefined || !this.handles(location)) return undefined;
+    try {
+      const parsed = parsePostgresLocation(location, usageError);
+      return parsed.serverUrl === this.options.server ? parsed.database : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  listDatabases(): Promise<DatabaseInfo[]> {
+    return loadPostgresModule().listDatabases(CORE, this.server);
+  }
+
+  async prepareDatabase(name: string): Promise<Location> {
+    validateServerDatabaseName(name, usageError);
+    const location = this.databaseLocation(name);
+    if (await this.exists(location)) throw new ProntoError('conflict', `Database '${name}' already exists (${displayLocation(location)})`);
+    return location;
+  }
+
+  deleteDatabase(name: string): Promise<void> {
+    return loadPostgresModule().dropDatabase(CORE, this.databaseLocation(name));
+  }
+
+  backup(name: string, _request: BackupRequest): Promise<BackupResult> {
+    return Promise.reject(new ProntoError('usage', `Backups of server databases are not available yet: 'prontodb export' writes '${name}' to a file`));
+  }
+
+  restore(backupFile: string, _request: RestoreRequest): Promise<RestoreResult> {
+    return Promise.reject(new ProntoError('usage', `Restoring ${backupFile} into a server database is not available yet: 'prontodb import' reads an export`));
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The KvStore contract against a real PostgreSQL server (test/helpers/postgres.ts): each test gets a
+ * ProntoDB database of its own (a schema) on one throwaway cluster, as a login role that owns its
+ * PostgreSQL database and nothing else; two stores on it act as two processes or machines.
+ */
+import * as assert from 'node:assert/strict';
+import postgres from 'postgres';
+import { PostgresBackend } from '../../src/core/postgres/backend';
+import { canonicalPostgresLocation, parsePostgresLocation, postgresDatabaseLocation } from '../../src/core/postgres/location';
+import { isProntoError, usageError } from '../../src/core/errors';
+import type { KvStore } from '../../src/core/store';
+import { startPostgres, type PostgresCluster } from '../helpers/postgres';
+import { at, kvStoreContract } from './contract/kvStoreContract';
+
+let cluster: PostgresCluster;
+let teamUrl: string;
+let counter = 0;
+
+before(async function () {
+  this.timeout(120_000);
+  cluster = await startPostgres();
+  teamUrl = (await cluster.createRoleAndDatabase('alice', 'team')).url;
+});
+
+after(() => cluster?.destroy());
+
+kvStoreContract('PostgreSQL store', async (now) => {
+  const location = postgresDatabaseLocation(teamUrl, `contract${++counter}`, usageError);
+  const backend = new PostgresBackend({ now });
+  const open = (): KvStore => backend.createStore(location);
+  return {
+    open,
+    openAnother: open,
+    cleanup: async () => {
+      if (await backend.exists(location)) await backend.atServer(teamUrl).deleteDatabase(parsePostgresLocation(location, usageError).database);
+    },
+  };
+});
+
+describe('PostgreSQL locations and named databases', function () {
+  this.timeout(30_000);
+
+  it('reads postgres:// and postgresql:// URLs, the ProntoDB database in ?prontodb=, main by default', () => {
+    const parsed = parsePostgresLocation('postgresql://bob:s3cret@h1:5432,h2:5433/team?target_session_attrs=read-write&prontodb=notes', usageError);
+    assert.deepEqual([parsed.serverUrl, parsed.database, parsed.schema], ['postgres://bob:s3cret@h1:5432,h2:5433/team?target_session_attrs=read-write', 'notes', 'prontodb_notes']);
+    assert.equal(parsePostgresLocation('postgres://h/team', usageError).database, 'main');
+    assert.equal(canonicalPostgresLocation('postgresql://h/team?prontodb=main', usageError), 'postgres://h/team');
+    assert.equal(postgresDatabaseLocation('postgres://h/team?sslmode=require&prontodb=x', 'y', usageError), 'postgres://h/team?sslmode=require&prontodb=y');
+    for (const [bad, why] of [
+      ['postgres://u:pw@h/team?prontodb=bad/name', /invalid/],
+      ['postgres://u:pw@h/team?prontodb=' + 'x'.repeat(55), /at most 54 characters/],
+      ['postgres://u:pw@h/a/b', /more than one database/],
+    ] as const) {
+      assert.throws(
+        () => parsePostgresLocation(bad, usageError, 'cursor \'t\''),
+        (error: unknown) => isProntoError(error, 'usage') && why.test(error.message) && !error.message.includes(':pw@') && error.message.includes("cursor 't'"),
+        bad,
+      );
+    }
+  });
+
+  it('creates, lists and deletes named databases side by side on one server, each a schema', async () => {
+    const server = new PostgresBackend().atServer(teamUrl);
+    const before = (await server.listDatabases()).map((db) => db.name);
+    for (const name of ['side-a', 'side.b']) {
+      const location = await server.prepareDatabase(name);
+      const store = await server.openStore(location);
+      await store.set(at('p', 'n', 'k'), name);
+      await store.close();
+    }
+    await assert.rejects(server.prepareDatabase('side-a'), (error) => isProntoError(error, 'conflict'));
+    const listed = (await server.listDatabases()).filter((db) => !before.includes(db.name));
+    assert.deepEqual(listed.map((db) => [db.name, db.location]), [
+      ['side-a', postgresDatabaseLocation(teamUrl, 'side-a', usageError)],
+      ['side.b', postgresDatabaseLocation(teamUrl, 'side.b', usageError)],
+    ]);
+    assert.ok(listed.every((db) => db.size > 0));
+    // Each holds its own value; the schemas are what PostgreSQL shows.
+    const reader = await server.openStore(server.databaseLocation('side.b'));
+    assert.equal((await reader.get(at('p', 'n', 'k')))?.value, 'side.b');
+    const sql = postgres(teamUrl, { max: 1, onnotice: () => undefined });
+    const schemas = (await sql`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'prontodb_side%' ORDER BY 1`).map((row) => row.nspname as string);
+    assert.deepEqual(schemas, ['prontodb_side-a', 'prontodb_side.b']);
+    await server.deleteDatabase('side-a');
+    assert.equal(await server.exists(server.databaseLocation('side-a')), false);
+    assert.equal(await server.exists(server.databaseLocation('side.b')), true);
+    await reader.close();
+    await server.deleteDatabase('side.b');
+    await sql.end();
+  });
+
+  it('a database dropped under an open store reads as empty, and the next write makes it again', async () => {
+    const server = new PostgresBackend().atServer(teamUrl);
+    const store = await server.openStore(server.databaseLocation('dropped'));
+    await store.set(at('p', 'n', 'k'), 'v');
+    await server.deleteDatabase('dropped');
+    assert.equal(await store.get(at('p', 'n', 'k')), undefined);
+    await store.set(at('p', 'n', 'k'), 'again');
+    assert.equal((await store.get(at('p', 'n', 'k')))?.value, 'again');
+    await store.close();
+    await server.deleteDatabase('dropped');
+  });
+
+  it('says which server cannot be reached, without its password', async () => {
+    const backend = new PostgresBackend();
+    const store = await backend.openStore('postgres://bob:hunter2@127.0.0.1:1/team?connect_timeout=2');
+    await assert.rejects(store.get(at('p', 'n', 'k')), (error: unknown) => {
+      assert.ok(isProntoError(error, 'io'), String(error));
+      assert.match(error.message, /^Cannot reach the server of postgres:\/\/bob:\*\*\*@127\.0\.0\.1:1\/team\?connect_timeout=2: /);
+      assert.ok(!error.message.includes('hunter2'));
+      return true;
+    });
+    await store.close();
+    const wrongPassword = await backend.openStore(cluster.url({ user: 'alice', password: 'not-it', database: 'team' }));
+    await assert.rejects(wrongPassword.set(at('p', 'n', 'k'), 'v'), (error: unknown) => isProntoError(error, 'io') && /refused the login: password authentication failed for user "alice"/.test(error.message) && !error.message.includes('not-it'));
+    await wrongPassword.close();
+  });
+});
