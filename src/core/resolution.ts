@@ -37,6 +37,7 @@ export interface Selection {
 export type TargetOrigin =
   | 'database'
   | 'database-path'
+  | 'database-url'
   | 'cursor'
   | 'workdir'
   | 'workspace-selection'
@@ -215,7 +216,7 @@ export function resolveTarget(context: ResolutionContext, selection: Selection, 
     return fromLocation(location, `--database on ${displayLocation(selection.databaseUrl)}`, 'database');
   }
   if (selection.database !== undefined) return fromDatabase(selection.database, '--database', 'database');
-  if (selection.databaseUrl !== undefined) return fromLocation(resolveLocation(selection.databaseUrl, context.cwd), 'database URL', 'database-path');
+  if (selection.databaseUrl !== undefined) return fromLocation(resolveLocation(selection.databaseUrl, context.cwd), 'database URL', 'database-url');
   if (selection.databasePath !== undefined) return fromLocation(resolveLocation(selection.databasePath, context.cwd), 'database path', 'database-path');
   if (selection.cursor !== undefined) return fromCursorName(selection.cursor, `cursor '${selection.cursor}'`, 'cursor');
   if (workdir && workdirPinsTarget(workdir, user)) {

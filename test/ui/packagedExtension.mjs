@@ -23,7 +23,7 @@ const VSCE = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
 const MAX_VSIX_BYTES = 2 * 1024 * 1024;
 // What `.vscodeignore` lets through, and what the package needs at run time.
 const PACKAGE_INPUTS = ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 'media', 'src', 'tsconfig.json', 'esbuild.config.mjs'];
-const REQUIRED_IN_VSIX = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/mcp-sdk.js',
+const REQUIRED_IN_VSIX = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/mcp-sdk.js', 'extension/dist/postgres.js',
   'extension/dist/sql-wasm.wasm', 'extension/dist/bin/prontodb', 'extension/media/prontodb.svg'];
 const DATABASE = 'vsixsmoke';
 

@@ -49,6 +49,9 @@ function outrankingSource({ invocation, io }: CommandContext, target: ResolvedTa
       return options.database !== undefined ? `the --database flag` : fromEnv('PRONTODB_DATABASE');
     case 'database-path':
       return fromEnv('PRONTODB_DATABASE_PATH');
+    case 'database-url':
+      // Never the value: the URL may hold a password.
+      return options['database-url'] !== undefined ? 'the --database-url flag' : 'PRONTODB_DATABASE_URL in the environment';
     case 'cursor':
       return options.cursor !== undefined ? `the --cursor flag` : fromEnv('PRONTODB_CURSOR');
     case 'workdir':
