@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { listBackups, rotateBackups } from '../../core/backup';
 import { usageError } from '../../core/errors';
+import { displayLocation } from '../../core/location';
 import type { CommandContext, CommandSpec, ExitCode } from '../commandTable';
 import { wholeNumber } from '../options';
 import { selectionOf, status } from '../session';
@@ -15,7 +16,7 @@ function backupDirectory(context: CommandContext): string {
 function selectedDatabaseName(context: CommandContext): string {
   const target = context.pronto.resolve(selectionOf(context));
   if (!target.databaseName) {
-    throw usageError(`${target.file} is not a named database of the data directory; backups archive named databases`);
+    throw usageError(`${displayLocation(target.file)} is not a named database of the data directory; backups archive named databases`);
   }
   return target.databaseName;
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { type BackupInfo, createBackup, inspectBackup, listBackups, restoreBackup, rotateBackups } from '../../core/backup';
 import type { Cursor } from '../../core/cursors';
 import { usageError } from '../../core/errors';
+import { displayLocation } from '../../core/location';
 import { databaseDirectory, databaseFile, validateDatabaseName } from '../../core/paths';
 import { formatFromFileName, parseDocument, serializeDocument } from '../../core/transfer';
 import type { DatabasesNode } from '../databasesView';
@@ -19,7 +20,7 @@ function backupDirectory(service: ProntoService): string {
 function databaseOf(service: ProntoService, node?: DatabasesNode): string {
   if (node && 'ref' in node && !node.ref.file) return node.ref.database;
   const target = service.target();
-  if (!target.databaseName) throw usageError(`${target.file} is not a named database of the data directory; backups and database actions need one`);
+  if (!target.databaseName) throw usageError(`${displayLocation(target.file)} is not a named database of the data directory; backups and database actions need one`);
   return target.databaseName;
 }
 
