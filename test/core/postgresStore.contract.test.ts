@@ -8,7 +8,9 @@ import postgres from 'postgres';
 import { PostgresBackend } from '../../src/core/postgres/backend';
 import { canonicalPostgresLocation, parsePostgresLocation, postgresDatabaseLocation } from '../../src/core/postgres/location';
 import { isProntoError, usageError } from '../../src/core/errors';
+import { commandLineSelection } from '../../src/core/resolution';
 import type { KvStore } from '../../src/core/store';
+import { makeTempHome } from '../helpers/tempHome';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 import { at, kvStoreContract } from './contract/kvStoreContract';
 
@@ -56,6 +58,26 @@ describe('PostgreSQL locations and named databases', function () {
         (error: unknown) => isProntoError(error, 'usage') && why.test(error.message) && !error.message.includes(':pw@') && error.message.includes("cursor 't'"),
         bad,
       );
+    }
+  });
+
+  it('--database-url and PRONTODB_DATABASE_URL select a database on a server; with --database, that server\'s named database', () => {
+    const U = 'postgres://u:pw@h/team';
+    assert.deepEqual(commandLineSelection({ flags: { databaseUrl: U }, env: {} }), { database: undefined, databaseUrl: U, cursor: undefined, user: undefined });
+    assert.deepEqual(commandLineSelection({ flags: { database: 'notes' }, env: { PRONTODB_DATABASE_URL: U } }), { database: 'notes', databaseUrl: U, cursor: undefined, user: undefined });
+    assert.deepEqual(commandLineSelection({ flags: { cursor: 'c' }, env: { PRONTODB_DATABASE_URL: U } }), { database: undefined, cursor: 'c', user: undefined }, 'a --cursor flag outranks the environment');
+    assert.equal(commandLineSelection({ flags: {}, env: { PRONTODB_DATABASE_URL: U, PRONTODB_DATABASE_PATH: '/x.prdb' } }).databaseUrl, U);
+    const temp = makeTempHome();
+    try {
+      const pronto = temp.pronto();
+      const plain = pronto.resolve({ databaseUrl: U });
+      assert.deepEqual([plain.location, plain.origin, plain.source, plain.databaseName], [U, 'database-url', 'database URL', undefined]);
+      const named = pronto.resolve({ databaseUrl: U, database: 'notes' });
+      assert.deepEqual([named.location, named.origin, named.source, named.databaseName], ['postgres://u:pw@h/team?prontodb=notes', 'database', '--database on postgres://u:***@h/team', undefined]);
+      assert.equal(pronto.backendFor(named.location).title, 'PostgreSQL server');
+      assert.throws(() => pronto.resolve({ databaseUrl: temp.home + '/x.prdb', database: 'notes' }), (error: unknown) => isProntoError(error, 'usage') && /is not a server/.test(error.message));
+    } finally {
+      temp.cleanup();
     }
   });
 
