@@ -128,8 +128,13 @@ export class ProntoDB {
     const key = backend.canonical(location);
     let store = this.stores.get(key);
     if (!store) {
-      store = this.options.openStore ? this.options.openStore(key) : backend.openStore(key);
-      this.stores.set(key, store);
+      const opening = this.options.openStore ? this.options.openStore(key) : backend.openStore(key);
+      store = opening;
+      this.stores.set(key, opening);
+      // A failed open (a server down, a file unreadable) is not remembered: the next call tries again.
+      opening.catch(() => {
+        if (this.stores.get(key) === opening) this.stores.delete(key);
+      });
     }
     return store;
   }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Backend, BackupRequest, BackupResult, DatabaseInfo, RestoreRequest, RestoreResult } from '../../src/core/backend';
 import { BackendRegistry } from '../../src/core/backend';
-import { isProntoError } from '../../src/core/errors';
+import { isProntoError, ProntoError } from '../../src/core/errors';
 import { SqlJsFileBackend } from '../../src/core/fileBackend';
 import { SqlJsFileStore } from '../../src/core/fileStore';
 import { displayLocation, isUrlLocation, locationScheme, locationStem, resolveLocation } from '../../src/core/location';
@@ -137,6 +137,24 @@ describe('backends', () => {
       })(),
       /^No backend for redis:\/\/ locations in this build: cannot open redis:\/\/h \(this build opens memtest:\/\/ URLs, file paths\)$/,
     );
+  });
+
+  it('a store that failed to open is not remembered: the next call opens it again', async () => {
+    let attempts = 0;
+    const real = new SqlJsFileBackend(temp.pronto().layout);
+    const pronto = temp.pronto({
+      openStore: (location) => {
+        attempts++;
+        return attempts === 1 ? Promise.reject(new ProntoError('io', 'the server is down')) : real.openStore(location);
+      },
+    });
+    const location = path.join(temp.home, 'flaky.prdb');
+    await assert.rejects(pronto.store(location), /the server is down/);
+    const store = await pronto.store(location);
+    await store.set({ project: 'p', namespace: 'n', key: 'k', context: null }, 'v');
+    assert.equal(attempts, 2);
+    assert.equal(await pronto.store(location), store, 'a store that opened is kept');
+    await pronto.close();
   });
 
   it('opening a URL of an unknown scheme fails with that error and creates nothing', async () => {
