@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Cursor } from '../core/cursors';
+import { displayLocation } from '../core/location';
 import type { ProntoService } from './service';
 
 export type CursorNode = { kind: 'cursor'; cursor: Cursor; active: boolean };
@@ -24,11 +25,11 @@ export class CursorsTreeProvider implements vscode.TreeDataProvider<CursorNode>,
     const item = new vscode.TreeItem(cursor.name, vscode.TreeItemCollapsibleState.None);
     item.id = `cursor\u0000${cursor.user}\u0000${cursor.name}`;
     item.iconPath = new vscode.ThemeIcon(node.active ? 'pass-filled' : 'circle-large-outline', node.active ? new vscode.ThemeColor('charts.green') : undefined);
-    const target = cursor.databaseName ?? cursor.databasePath;
+    const target = cursor.databaseName ?? displayLocation(cursor.databasePath);
     item.description = [target, cursor.metaContext ? `meta ${cursor.metaContext}` : undefined, node.active ? 'active' : undefined].filter(Boolean).join(' · ');
     const tooltip = new vscode.MarkdownString();
     tooltip.appendMarkdown(`**${cursor.name}** (user ${cursor.user})\n\n`);
-    tooltip.appendMarkdown(`Database file: \`${cursor.databasePath}\`  \n`);
+    tooltip.appendMarkdown(`Database: \`${displayLocation(cursor.databasePath)}\`  \n`);
     if (cursor.metaContext) tooltip.appendMarkdown(`Meta context: \`${cursor.metaContext}\`  \n`);
     if (cursor.defaultProject || cursor.defaultNamespace) {
       tooltip.appendMarkdown(`Defaults: \`${cursor.defaultProject ?? 'default'}.${cursor.defaultNamespace ?? 'default'}\`  \n`);
