@@ -59,7 +59,8 @@ class App {
 
   async start(): Promise<void> {
     clear(this.root);
-    this.root.append(h('header', { class: 'top' }, h('span', { class: 'brand' }, icon('database'), ' ProntoDB'), this.nav, this.badges, this.connection), this.banner, this.main);
+    const reload = button('Reload this page\'s data', () => void this.runRefresh(), { icon: 'refresh', kind: 'icon' });
+    this.root.append(h('header', { class: 'top' }, h('span', { class: 'brand' }, icon('database'), ' ProntoDB'), this.nav, this.badges, this.connection, reload), this.banner, this.main);
     try {
       this.hello = await this.transport.tracker.request({ type: 'hello' });
     } catch (error) {

@@ -60,13 +60,19 @@ function browserTransport(): Transport {
   };
 
   const post = async (envelope: RequestEnvelope): Promise<void> => {
-    const response = await fetch('/api', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      body: JSON.stringify(envelope),
-      cache: 'no-store',
-      credentials: 'omit',
-    });
+    let response: Response;
+    try {
+      response = await fetch('/api', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(envelope),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch {
+      // fetch says only "Failed to fetch": say what it means here.
+      throw new DashboardRequestError('network', `'${envelope.request.type}' got no answer: the server is not reachable (is prontodb ui still running?)`);
+    }
     const text = await response.text();
     let body: unknown;
     try {

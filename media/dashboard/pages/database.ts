@@ -7,6 +7,7 @@ import type { AuditRecord } from '../../../src/core/audit';
 import type { DatabaseResult } from '../../../src/core/dashboard/protocol';
 import { barChart, emptyNote, writesChart } from '../chart';
 import { type Page, type PageContext, errorBox } from '../context';
+import { rememberNamespaces } from '../namespaceCache';
 import { append, clear, h, icon } from '../dom';
 import { databaseLabel, formatAddress, formatAge, formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp, fragmentation, parseIsoTime } from '../format';
 import { namespaceBars, projectBars, ttlNamespaces, writesSeries } from '../series';
@@ -169,7 +170,9 @@ export function databasePage(ctx: PageContext): Page {
 
   const refresh = async (): Promise<void> => {
     try {
-      render(await ctx.request({ type: 'database', database }));
+      const result = await ctx.request({ type: 'database', database });
+      rememberNamespaces(database, result.namespaces);
+      render(result);
     } catch (error) {
       disposeChart?.();
       disposeChart = undefined;

@@ -63,6 +63,8 @@ export function healthPage(ctx: PageContext): Page {
   );
   let fixOutcome: DoctorResult | undefined;
   let preview: MigrateResultBody | undefined;
+  /** The migration this page ran, shown until the page is left (where its safety backup went). */
+  let applied: MigrateResultBody | undefined;
 
   const fix = async (check: CheckResult, report: DoctorResult): Promise<void> => {
     const fixes = report.checks.filter((each) => each.fix && each.status !== 'ok');
@@ -102,8 +104,9 @@ export function healthPage(ctx: PageContext): Page {
 
   const renderMigration = (report: DoctorResult): void => {
     clear(migrationHolder);
+    if (applied) migrationHolder.appendChild(migrationSummary(applied));
     const pending = report.checks.filter((check) => (check.name === 'migration' || check.name === 'legacy_cursors' || check.name === 'duplicates') && check.status !== 'ok');
-    if (!pending.length && !preview) {
+    if (!pending.length) {
       migrationHolder.appendChild(emptyNote('Nothing to migrate: the schema is the latest and no legacy cursor files are left.', 'pass'));
       return;
     }
@@ -126,10 +129,14 @@ export function healthPage(ctx: PageContext): Page {
   };
 
   const migrate = async (): Promise<void> => {
-    const ok = await confirmDialog({ title: 'Migrate this database?', message: 'A safety backup is taken first. Files migrated stay readable by the Rust CLI.', confirm: 'Migrate' });
+    const ok = await confirmDialog({
+      title: 'Migrate this database?',
+      message: h('div', null, preview ? migrationSummary(preview) : null, h('p', null, 'A safety backup is taken first. The Rust CLI keeps working with the migrated file.')),
+      confirm: 'Migrate',
+    });
     if (!ok) return;
     try {
-      preview = await ctx.request({ type: 'migrate', database });
+      applied = await ctx.request({ type: 'migrate', database });
       toast('Migrated');
       await refresh();
     } catch (error) {
@@ -138,6 +145,8 @@ export function healthPage(ctx: PageContext): Page {
   };
 
   const refresh = async (): Promise<void> => {
+    // The database changed (or this is the first load): an earlier dry run may no longer hold.
+    preview = undefined;
     try {
       const report = await ctx.request({ type: 'doctor', database });
       // Right after a fix, keep showing what it did until the next change.

@@ -10,6 +10,7 @@ import { type Page, type PageContext, describeError, errorBox } from '../context
 import { busy, button, clear, confirmDialog, copyText, h, icon, toast } from '../dom';
 import { formatAddress, formatAge, formatCount, formatExpiry, formatTimestamp } from '../format';
 import { KeyPager } from '../paging';
+import { recallNamespaces, rememberNamespaces } from '../namespaceCache';
 import { LatestOnly } from '../requests';
 
 const PAGE_SIZE = 100;
@@ -41,13 +42,19 @@ export function keysPage(ctx: PageContext): Page {
   const info = h('span', { class: 'muted timing' });
   const tableHolder = h('div', { class: 'table-holder' });
   const detail = h('aside', { class: 'detail card', attrs: { 'aria-label': 'Value' } });
-  detail.hidden = true;
+  const layout = h('div', { class: 'keys-layout' }, tableHolder, detail);
+  const showDetail = (visible: boolean): void => {
+    detail.hidden = !visible;
+    // A class, not a :has() rule: those make every change in the table restyle the whole layout.
+    layout.classList.toggle('with-detail', visible);
+  };
+  showDetail(false);
   const element = h(
     'section',
     { class: 'page keys', attrs: { 'aria-labelledby': 'page-title' } },
     h('h1', { attrs: { id: 'page-title' } }, 'Keys'),
     h('div', { class: 'toolbar' }, namespaceSelect, h('div', { class: 'search' }, icon('search'), prefixInput), h('div', { class: 'pager' }, previous, pageLabel, next), info),
-    h('div', { class: 'keys-layout' }, tableHolder, detail),
+    layout,
   );
 
   let rows: KeyRow[] = [];
@@ -60,16 +67,36 @@ export function keysPage(ctx: PageContext): Page {
   const sameKey = (a: { key: string; context: string | null } | undefined, b: { key: string; context: string | null }): boolean => !!a && a.key === b.key && a.context === b.context;
 
   // ---- namespaces ----------------------------------------------------------------------------
-  const fillNamespaces = (namespaces: NamespaceSummary[]): void => {
+  // The list comes with the database's figures ('database'), which count every key: on a large
+  // database that takes seconds, during which the host answers nothing else. So the keys are asked
+  // for first; the list is taken from the Database page when it was just there, else asked for
+  // after the first page is shown, and again when the user opens the list after a while.
+  const fillNamespaces = (namespaces: NamespaceSummary[] | undefined): void => {
     const current = project !== undefined ? `${project}\u0000${namespace}` : '';
     clear(namespaceSelect);
-    const known = new Set(namespaces.map((ns) => `${ns.project}\u0000${ns.namespace}`));
-    if (current && !known.has(current)) namespaceSelect.appendChild(h('option', { attrs: { value: current } }, `${project}.${namespace} (no keys)`));
-    for (const ns of [...namespaces].sort((a, b) => `${a.project}.${a.namespace}`.localeCompare(`${b.project}.${b.namespace}`))) {
+    const known = new Set((namespaces ?? []).map((ns) => `${ns.project}\u0000${ns.namespace}`));
+    if (current && !known.has(current)) namespaceSelect.appendChild(h('option', { attrs: { value: current } }, `${project}.${namespace}${namespaces ? ' (no keys)' : ''}`));
+    if (!namespaces) namespaceSelect.appendChild(h('option', { attrs: { value: '', disabled: '' } }, 'Loading the other namespaces…'));
+    for (const ns of [...(namespaces ?? [])].sort((a, b) => `${a.project}.${a.namespace}`.localeCompare(`${b.project}.${b.namespace}`))) {
       namespaceSelect.appendChild(h('option', { attrs: { value: `${ns.project}\u0000${ns.namespace}` } }, `${ns.project}.${ns.namespace} — ${formatCount(ns.keys)}${ns.ttlSeconds !== null ? ' (TTL)' : ''}`));
     }
     namespaceSelect.value = current;
   };
+
+  let namespacesLoaded = 0;
+  let namespacesLoading: Promise<void> | undefined;
+  const NAMESPACES_FRESH_MS = 30_000;
+  const ensureNamespaces = (): Promise<void> => {
+    if (namespacesLoading) return namespacesLoading;
+    if (Date.now() - namespacesLoaded < NAMESPACES_FRESH_MS) return Promise.resolve();
+    namespacesLoading = loadNamespaces().finally(() => (namespacesLoading = undefined));
+    return namespacesLoading;
+  };
+  const onNamespaceList = (): void => {
+    ensureNamespaces().catch((error: unknown) => ctx.showError(error, 'Loading the namespaces'));
+  };
+  namespaceSelect.addEventListener('focus', onNamespaceList);
+  namespaceSelect.addEventListener('pointerdown', onNamespaceList);
 
   namespaceSelect.addEventListener('change', () => {
     const [p, n] = namespaceSelect.value.split('\u0000');
@@ -95,6 +122,8 @@ export function keysPage(ctx: PageContext): Page {
 
   const loadNamespaces = async (): Promise<void> => {
     const result = await ctx.request({ type: 'database', database });
+    namespacesLoaded = Date.now();
+    rememberNamespaces(database, result.namespaces, namespacesLoaded);
     if (project === undefined && result.namespaces.length) {
       const biggest = [...result.namespaces].sort((a, b) => b.keys - a.keys)[0];
       project = biggest.project;
@@ -125,6 +154,7 @@ export function keysPage(ctx: PageContext): Page {
       pager.loaded(result);
       rows = result.entries;
       renderTable();
+      // From the request to the rows in the table (bench/dashboardKeys.mjs reads it).
       const ms = Math.round(performance.now() - started);
       info.textContent = `${formatCount(rows.length)} key${rows.length === 1 ? '' : 's'} · ${ms} ms`;
       tableHolder.dataset.loadMs = String(ms);
@@ -193,7 +223,7 @@ export function keysPage(ctx: PageContext): Page {
     selected = undefined;
     shown = undefined;
     editor = undefined;
-    detail.hidden = true;
+    showDetail(false);
     clear(detail);
     for (const tr of tableHolder.querySelectorAll('tr.selected')) tr.classList.remove('selected');
   };
@@ -221,7 +251,7 @@ export function keysPage(ctx: PageContext): Page {
       renderDetail();
     } catch (error) {
       clear(detail);
-      detail.hidden = false;
+      showDetail(true);
       detail.appendChild(errorBox(error, 'Reading the value', () => void loadDetail()));
     }
   };
@@ -230,7 +260,7 @@ export function keysPage(ctx: PageContext): Page {
     if (!shown) return;
     const current = shown;
     clear(detail);
-    detail.hidden = false;
+    showDetail(true);
     const address = formatAddress(current.address);
     const header = h('div', { class: 'detail-header' }, h('h2', { class: 'mono' }, address), button('Close', closeDetail, { icon: 'close', kind: 'icon' }));
     detail.appendChild(header);
@@ -332,19 +362,27 @@ export function keysPage(ctx: PageContext): Page {
 
   const refresh = async (): Promise<void> => {
     updatePager();
-    const namespaces = loadNamespaces().catch((error: unknown) => {
+    if (project !== undefined) {
+      if (!namespacesLoaded) {
+        const recent = recallNamespaces(database, NAMESPACES_FRESH_MS);
+        if (recent) namespacesLoaded = Date.now();
+        fillNamespaces(recent);
+      }
+      await Promise.all([loadKeys(), loadDetail()]);
+      if (!namespacesLoaded) onNamespaceList();
+      return;
+    }
+    try {
+      await ensureNamespaces();
+    } catch (error) {
       clear(tableHolder);
       tableHolder.appendChild(errorBox(error, 'Loading the namespaces', () => void refresh()));
-    });
-    // Known namespace (a reload, a click from the Database page): the keys do not wait for the list.
-    if (project !== undefined) await Promise.all([namespaces, loadKeys(), loadDetail()]);
-    else {
-      await namespaces;
-      if (project === undefined) {
-        clear(tableHolder);
-        tableHolder.appendChild(emptyNote('No keys stored in this database yet.'));
-      } else await loadKeys();
+      return;
     }
+    if (project === undefined) {
+      clear(tableHolder);
+      tableHolder.appendChild(emptyNote('No keys stored in this database yet.'));
+    } else await loadKeys();
   };
 
   return { element, refresh, concerns: (ref) => ref === database, dispose: () => clearTimeout(prefixTimer) };
