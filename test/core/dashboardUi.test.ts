@@ -17,6 +17,7 @@ import {
   fragmentation,
   parseIsoTime,
 } from '../../media/dashboard/format';
+import { recallNamespaces, rememberNamespaces } from '../../media/dashboard/namespaceCache';
 import { KeyPager } from '../../media/dashboard/paging';
 import { DashboardRequestError, LatestOnly, RequestTracker, type Timers, isNotice, isResponseEnvelope } from '../../media/dashboard/requests';
 import { namespaceBars, projectBars, stack, ttlNamespaces, writesSeries } from '../../media/dashboard/series';
@@ -347,6 +348,16 @@ describe('dashboard page: keyset paging', () => {
       assert.deepEqual(all.slice(100, 103), ['user:0100', 'user:0100__eu', 'user:0100__us']);
       assert.deepEqual(await walk('user:01'), [...Array.from({ length: 100 }, (_, i) => `user:01${String(i).padStart(2, '0')}`)].flatMap((key) => (key === 'user:0100' ? [key, `${key}__eu`, `${key}__us`] : [key])));
     });
+  });
+});
+
+describe('dashboard page: namespaces remembered between pages', () => {
+  it('recalls what a database showed, only while it is fresh, per database', () => {
+    const namespaces: NamespaceSummary[] = [{ project: 'app', namespace: 'users', keys: 3, ttlSeconds: null, expiring: { minute: 0, hour: 0, day: 0 } }];
+    rememberNamespaces('cache-test', namespaces, 1_000);
+    assert.deepEqual(recallNamespaces('cache-test', 30_000, 31_000), namespaces);
+    assert.equal(recallNamespaces('cache-test', 30_000, 31_001), undefined);
+    assert.equal(recallNamespaces('cache-test-other', 30_000, 1_000), undefined);
   });
 });
 
