@@ -31,7 +31,7 @@ const SCRIPTS = [
 ];
 
 export default defineConfig(
-  globalIgnores(['out/', 'dist/', '**/node_modules/', 'test-output/', '.vscode-test/']),
+  globalIgnores(['out/', 'dist/', 'media/dist/', '**/node_modules/', 'test-output/', '.vscode-test/']),
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   {
