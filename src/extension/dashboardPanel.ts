@@ -80,6 +80,7 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private restart(): void {
+    this.dashboard.dispose();
     this.dashboard = this.makeDashboard();
     this.watch();
     for (const ref of this.dashboard.targets().keys()) void this.panel.webview.postMessage({ type: 'changed', database: ref });
@@ -88,6 +89,7 @@ class DashboardPanel implements vscode.Disposable {
   dispose(): void {
     if (current === this) current = undefined;
     this.watching?.dispose();
+    this.dashboard.dispose();
     for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
     this.panel.dispose();
   }

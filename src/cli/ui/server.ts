@@ -21,8 +21,6 @@ import { type DatabaseMetrics, PROMETHEUS_CONTENT_TYPE, prometheusText } from '.
 import type { RequestEnvelope } from '../../core/dashboard/protocol';
 import { DashboardService } from '../../core/dashboard/service';
 import { ProntoError, usageError } from '../../core/errors';
-import { runDoctor } from '../../core/health/doctor';
-import { databaseStatus } from '../../core/health/status';
 import type { CommandContext, ExitCode } from '../commandTable';
 import { selectionOf, status } from '../session';
 
@@ -189,9 +187,8 @@ export async function serveUi(context: CommandContext, options: UiOptions): Prom
     if (request.method === 'GET' && url.pathname === '/metrics') {
       const databases: DatabaseMetrics[] = [];
       for (const target of service.targets().values()) {
-        const databaseState = await databaseStatus(pronto, target);
-        const health = databaseState.exists ? (await runDoctor(pronto, target)).status : null;
-        databases.push({ status: databaseState, health });
+        const { status: databaseState, health } = await service.summary(target);
+        databases.push({ status: databaseState, health: health?.status ?? null });
       }
       return send(response, 200, prometheusText(databases, { counts: service.counts, client: 'ui', startedAt }), PROMETHEUS_CONTENT_TYPE);
     }

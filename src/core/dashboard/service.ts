@@ -49,6 +49,8 @@ export interface ServedCounts {
 
 export class DashboardService {
   readonly counts: ServedCounts = { requests: new Map(), errors: new Map() };
+  private readonly summaries = new Map<string, Pick<DatabaseSummary, 'status' | 'health'>>();
+  private readonly invalidators = new Map<string, Disposable>();
 
   constructor(
     private readonly pronto: ProntoDB,
@@ -158,27 +160,50 @@ export class DashboardService {
     return { project: address.project, namespace: address.namespace, key: address.key, context: (address.context as string | null | undefined) ?? null };
   }
 
+  /**
+   * A database's status and doctor verdict, kept until the database changes: counting a million
+   * keys and its integrity check take seconds, and the overview asks for every database each time
+   * it is shown or anything changes.
+   */
+  async summary(target: ResolvedTarget): Promise<Pick<DatabaseSummary, 'status' | 'health'>> {
+    const cached = this.summaries.get(target.location);
+    if (cached) return cached;
+    const status = await databaseStatus(this.pronto, target);
+    let health: DatabaseSummary['health'] = null;
+    if (status.exists) {
+      try {
+        const report = await runDoctor(this.pronto, target);
+        health = {
+          status: report.status,
+          errors: report.checks.filter((check) => check.status === 'error').length,
+          warnings: report.checks.filter((check) => check.status === 'warn').length,
+        };
+        if (!this.invalidators.has(target.location)) {
+          const store = await this.pronto.store(target.location);
+          this.invalidators.set(target.location, store.onDidChange(() => this.summaries.delete(target.location)));
+        }
+        this.summaries.set(target.location, { status, health });
+      } catch (error) {
+        if (!isProntoError(error)) throw error;
+      }
+    }
+    return { status, health };
+  }
+
   private async overview(): Promise<OverviewResult> {
     const active = this.options.activeTarget();
     const databases: DatabaseSummary[] = [];
     for (const [ref, target] of this.targets()) {
-      const status = await databaseStatus(this.pronto, target);
-      let health: DatabaseSummary['health'] = null;
-      if (status.exists) {
-        try {
-          const report = await runDoctor(this.pronto, target);
-          health = {
-            status: report.status,
-            errors: report.checks.filter((check) => check.status === 'error').length,
-            warnings: report.checks.filter((check) => check.status === 'warn').length,
-          };
-        } catch (error) {
-          if (!isProntoError(error)) throw error;
-        }
-      }
-      databases.push({ ref, name: target.databaseName ?? null, active: target.location === active.location, status, health });
+      databases.push({ ref, name: target.databaseName ?? null, active: target.location === active.location, ...(await this.summary(target)) });
     }
     return { databases };
+  }
+
+  /** Stops watching for changes (the summaries' invalidation). */
+  dispose(): void {
+    for (const subscription of this.invalidators.values()) subscription.dispose();
+    this.invalidators.clear();
+    this.summaries.clear();
   }
 
   private async database(ref: unknown): Promise<DatabaseResult> {
