@@ -1,6 +1,6 @@
 // Bundles the CLI and the extension into dist/, with sql.js's wasm and the terminal shims beside them.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -54,11 +54,11 @@ chmodSync('dist/cli.js', 0o755);
 
 /**
  * The dashboard (media/dashboard, issue 10): one browser bundle for the VS Code webview and
- * `prontodb ui`, written with its stylesheet and the codicons to media/dist (emptied first, so a
- * development build's source maps never reach a package).
+ * `prontodb ui`, written with its stylesheet and the codicons to media/dist. A production build
+ * removes a development build's source maps, so they never reach a package (the folder itself stays:
+ * a running `prontodb ui` serves from it).
  */
 async function buildDashboard() {
-  rmSync('media/dist', { recursive: true, force: true });
   mkdirSync('media/dist', { recursive: true });
   for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${file}`), `media/dist/${file}`);
   await build({
@@ -72,4 +72,5 @@ async function buildDashboard() {
     sourcemap: !production,
     logLevel: 'warning',
   });
+  if (production) for (const file of readdirSync('media/dist')) if (file.endsWith('.map')) rmSync(`media/dist/${file}`);
 }
