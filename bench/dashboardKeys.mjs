@@ -9,13 +9,12 @@
 // namespace list with its counts, which the page asks for too).
 // Needs the test harness's Chromium and playwright-core (bash test/vscode/install.sh) and sqlite3.
 //   node bench/dashboardKeys.mjs [--keys N] [--runs N]     prints `RESULT {json}` as its last line
+/* global document, MutationObserver -- in page.evaluate callbacks, which run in the browser */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const KEYS = option('--keys', 1_000_000);
@@ -28,7 +27,7 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
-const { CHROMIUM, CHROMIUM_ARGS, RIG_DIR } = await import('../test/vscode/codeServer.mjs');
+const { CHROMIUM, RIG_DIR } = await import('../test/vscode/codeServer.mjs');
 if (!fs.existsSync(path.join(RIG_DIR, 'node_modules', 'playwright-core')) || !fs.existsSync(CHROMIUM)) {
   console.log(`RESULT ${JSON.stringify({ unavailable: 'Chromium or playwright-core missing (bash test/vscode/install.sh)' })}`);
   process.exit(0);

@@ -4,8 +4,11 @@
 //      real extension (extensionDevelopmentPath = this repository: package.json main = dist/extension.js);
 //   2. the untrusted-workspace suite (out/test/untrusted): the same host with workspace trust on, the
 //      folder in Restricted Mode (what the language-model tools may do there);
-//   3. the UI tests against the real workbench: the view (test/ui/prontodbView.mjs), and the
-//      confirmation before a language-model tool writes (test/ui/lmToolConfirmation.mjs);
+//   3. the UI tests against the real workbench: the view (test/ui/prontodbView.mjs), the
+//      confirmation before a language-model tool writes (test/ui/lmToolConfirmation.mjs), the
+//      dashboard served by `prontodb ui` in Chromium (test/ui/dashboardBrowser.mjs) and in a webview
+//      panel with the walkthrough (test/ui/dashboardWebview.mjs, walkthrough.mjs), and a .prontodb
+//      in an untrusted workspace, then trusted (test/ui/trust.mjs);
 //   4. the packaged-extension smoke test (test/ui/packagedExtension.mjs): a production .vsix built in a
 //      temp folder, installed into code-server, its view and status bar checked in the workbench.
 // Prints one closing line `N passed, N failed` summing all; exits 1 on any failure.
@@ -23,6 +26,9 @@ import { REPO_ROOT, SUMMARY_LINE, runTestsInExtensionHost } from './vscode/codeS
 import { runUiTest } from './ui/prontodbView.mjs';
 import { runLmToolConfirmationTest } from './ui/lmToolConfirmation.mjs';
 import { runPackagedTest } from './ui/packagedExtension.mjs';
+import { runDashboardBrowserTest } from './ui/dashboardBrowser.mjs';
+import { runDashboardWebviewTest } from './ui/dashboardWebview.mjs';
+import { runTrustTest } from './ui/trust.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -151,6 +157,24 @@ if (only === undefined || only === 'ui') {
   }
   results.push({ name: 'ui-lm-tools', ...confirmation });
   say(`[vscode-tests] ui (LM tool confirmation): ${confirmation.passed} passed, ${confirmation.failed} failed at ${secs()}`);
+
+  // The dashboard (issue 10) in a browser and in VS Code with the walkthrough (issue 13), and a .prontodb in an untrusted workspace (issue 13).
+  for (const [name, title, run] of [
+    ['ui-dashboard-browser', 'prontodb ui in headless Chromium: the pages, an edit, a live update, read-only', runDashboardBrowserTest],
+    ['ui-dashboard-webview', 'the dashboard in a VS Code webview panel, and the walkthrough', runDashboardWebviewTest],
+    ['ui-trust', 'a .prontodb in an untrusted workspace, then trusted', runTrustTest],
+  ]) {
+    say(`[vscode-tests] UI test: ${title}`);
+    let outcome;
+    try {
+      outcome = await run({ log: say, keep, verbose });
+    } catch (error) {
+      say(`[vscode-tests] UI harness error: ${error && error.stack ? error.stack : error}`);
+      outcome = { passed: 0, failed: 1 };
+    }
+    results.push({ name, ...outcome });
+    say(`[vscode-tests] ${name}: ${outcome.passed} passed, ${outcome.failed} failed at ${secs()}`);
+  }
 }
 
 if (only === undefined || only === 'packaged') {

@@ -24,7 +24,7 @@ export type DatabasesNode =
   | { kind: 'namespace'; ref: DatabaseRef; project: string; namespace: string; ttl?: number; keys?: { count: number; more: boolean } }
   | { kind: 'key'; ref: DatabaseRef; entry: Entry }
   | { kind: 'loadMore'; ref: DatabaseRef; project: string; namespace: string; remaining?: { count: number; more: boolean } }
-  | { kind: 'message'; id: string; text: string; detail?: string; command?: vscode.Command };
+  | { kind: 'message'; id: string; text: string; detail?: string; command?: vscode.Command; icon?: string };
 
 /**
  * Counts shown in the tree stop here ("1,000+"): an exact count of a million keys takes seconds in
@@ -212,7 +212,7 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
       case 'message': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.id = nodeId(node);
-        item.iconPath = new vscode.ThemeIcon('warning');
+        item.iconPath = new vscode.ThemeIcon(node.icon ?? 'warning');
         item.tooltip = node.detail;
         item.command = node.command;
         return item;
@@ -332,6 +332,18 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
       }
     }
     if (problem) nodes.unshift(problem);
+    const ignored = this.service.ignoredWorkdirFile();
+    if (ignored) {
+      // Restricted Mode: say why the folder's .prontodb does not choose the database, and where to trust it.
+      nodes.unshift({
+        kind: 'message',
+        id: 'untrusted-workdir',
+        text: '.prontodb ignored (Restricted Mode)',
+        detail: `${ignored} is ignored because this workspace is in Restricted Mode: a file in a folder you have not trusted could send your writes elsewhere. Trust the workspace to use it (click to manage workspace trust).`,
+        command: { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' },
+        icon: 'workspace-untrusted',
+      });
+    }
     return nodes;
   }
 

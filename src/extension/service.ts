@@ -207,6 +207,15 @@ export class ProntoService implements vscode.Disposable {
     return lookUpWorkdir((vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath));
   }
 
+  /**
+   * The `.prontodb` the command line would obey here that the editor ignores because the workspace
+   * is not trusted (Restricted Mode), so the view can say so; none when trusted or there is none.
+   */
+  ignoredWorkdirFile(): string | undefined {
+    if (vscode.workspace.isTrusted) return undefined;
+    return lookUpWorkdir((vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath)).file;
+  }
+
   workdir(): WorkdirConfig | undefined {
     return this.workdirState().config;
   }

@@ -10,6 +10,7 @@
 // PRONTODB_UPDATE_SCREENSHOTS=1) also to media/dashboard-<page>.png, the README's pictures (not on
 // every run: a test run must not leave the working tree changed).
 //   node test/ui/dashboardBrowser.mjs [--update-screenshots] [--keep] [--verbose]
+/* global document, window, location, MutationObserver -- in page.evaluate callbacks, which run in the browser */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -157,14 +158,17 @@ export async function launchChromium() {
 }
 
 /** A screenshot to test-output/<name>.png, and to media/<name>.png when the pictures are updated. */
-export async function savePicture(page, name, { log, commit = updateScreenshots() } = {}) {
+export async function savePicture(page, name, { log, commit = updateScreenshots(), clipToPage = true } = {}) {
   fs.mkdirSync(OUTPUT, { recursive: true });
   const file = path.join(OUTPUT, `${name}.png`);
-  // The window's width; its height, or less when the page is shorter (no empty band in the README).
-  await page.evaluate(() => window.scrollTo(0, 0));
-  const viewport = page.viewportSize();
-  const height = Math.min(viewport.height, Math.max(240, Math.ceil(await page.evaluate(() => document.documentElement.scrollHeight)) + 8));
-  await page.screenshot({ path: file, clip: { x: 0, y: 0, width: viewport.width, height } });
+  if (clipToPage) {
+    // The window's width; its height, or less when the page is shorter (no empty band in the README).
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const viewport = page.viewportSize();
+    const contentBottom = await page.evaluate(() => Math.max(...[...document.querySelectorAll('#app > *, main > *')].map((element) => element.getBoundingClientRect().bottom)));
+    const height = Math.min(viewport.height, Math.max(240, Math.ceil(contentBottom) + 24));
+    await page.screenshot({ path: file, clip: { x: 0, y: 0, width: viewport.width, height } });
+  } else await page.screenshot({ path: file });
   assert.ok(fs.statSync(file).size > 10_000, `${file} holds a picture`);
   if (commit) fs.copyFileSync(file, path.join(REPO_ROOT, 'media', `${name}.png`));
   log?.(`    screenshot: ${path.relative(REPO_ROOT, file)}${commit ? ` and media/${name}.png` : ''}`);
@@ -174,11 +178,6 @@ export async function savePicture(page, name, { log, commit = updateScreenshots(
 /** The text of each cell of each body row of the first table under `scope`. */
 function tableRows(scope) {
   return scope.locator('table tbody tr').evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.innerText.trim())));
-}
-
-/** Waits until the page finished a load (main.ts sets data-refreshed after each) newer than `after`. */
-async function refreshedAfter(page, after, timeout = 30_000) {
-  await page.waitForFunction((t) => Number(document.getElementById('app')?.dataset.refreshed ?? 0) > t, after, { timeout });
 }
 
 const tile = (page, label) => page.locator('.tile', { has: page.locator('.tile-label', { hasText: new RegExp(`^${label}$`) }) });
@@ -295,7 +294,7 @@ export async function runDashboardBrowserTest({ log = console.log, keep = false,
     await check('Keys: an edit (compare-and-set over the value shown) lands in the file; the CLI and sqlite3 read it', async () => {
       // The prefix stays when the namespace changes: clear it first.
       await page.locator('input[aria-label="Key prefix"]').fill('');
-      await page.locator('select[aria-label="Namespace"]').selectOption({ label: `app.config — ${FIXTURE.main.config.length}` });
+      await page.locator('select[aria-label="Namespace"]').selectOption({ value: 'app\u0000config' });
       const table = page.locator('section.page.keys .keys-table');
       await table.locator('tbody td.key', { hasText: 'api_url' }).waitFor({ timeout: 30_000 });
       assert.deepEqual((await table.locator('tbody td.key').allInnerTexts()).sort(), ['api_url', 'feature_flags', 'page_size', 'theme', 'theme__staging']);
