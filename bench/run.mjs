@@ -599,8 +599,8 @@ section('dashboard', () => {
     `dashboard (file ${mb(r.sizeBytes).toFixed(1)} MiB; ${r.keys} keys added by sqlite3 in ${fmt(r.fixtureMs / 1000)} s): first page ms [${r.firstPageMs.join(', ')}], next page ms [${r.nextPageMs.join(', ')}]` +
       `${r.otherRequests.length ? `; other requests while measuring: ${r.otherRequests.join(', ')}` : ''}. ` +
       `Opening the Keys page cold (a new page load) showed its rows after ${fmt(r.coldRowsMs / 1000)} s and the namespace list after ${fmt(r.coldNamespacesMs / 1000)} s; ` +
-      `the page was idle after ${fmt(r.settledMs / 1000)} s (requests: ${r.coldRequests.join(', ')}): the namespace list is the \`database\` request (status and namespace counts over every row), ` +
-      'and the page asks again when its live-update channel first opens.',
+      `the page was idle after ${fmt(r.settledMs / 1000)} s (requests: ${r.coldRequests.join(', ')}): the namespace list comes with the \`database\` request (the database's status and each namespace's counts), ` +
+      'and the page loads once more when its live-update channel first opens.',
   );
 });
 

@@ -26,7 +26,7 @@ import { REPO_ROOT, SUMMARY_LINE, runTestsInExtensionHost } from './vscode/codeS
 import { runUiTest } from './ui/prontodbView.mjs';
 import { runLmToolConfirmationTest } from './ui/lmToolConfirmation.mjs';
 import { runPackagedTest } from './ui/packagedExtension.mjs';
-import { runDashboardBrowserTest } from './ui/dashboardBrowser.mjs';
+import { runDashboardBrowserTest, runDashboardSpeedTest } from './ui/dashboardBrowser.mjs';
 import { runDashboardWebviewTest } from './ui/dashboardWebview.mjs';
 import { runTrustTest } from './ui/trust.mjs';
 
@@ -161,6 +161,7 @@ if (only === undefined || only === 'ui') {
   // The dashboard (issue 10) in a browser and in VS Code with the walkthrough (issue 13), and a .prontodb in an untrusted workspace (issue 13).
   for (const [name, title, run] of [
     ['ui-dashboard-browser', 'prontodb ui in headless Chromium: the pages, an edit, a live update, read-only', runDashboardBrowserTest],
+    ['ui-dashboard-speed', 'prontodb ui in headless Chromium: the Keys page on 1,000,000 keys', runDashboardSpeedTest],
     ['ui-dashboard-webview', 'the dashboard in a VS Code webview panel, and the walkthrough', runDashboardWebviewTest],
     ['ui-trust', 'a .prontodb in an untrusted workspace, then trusted', runTrustTest],
   ]) {
