@@ -61,7 +61,7 @@ describe('PostgreSQL locations and named databases', function () {
     }
   });
 
-  it('--database-url and PRONTODB_DATABASE_URL select a database on a server; with --database, that server\'s named database', () => {
+  it('--database-url and PRONTODB_DATABASE_URL select a database on a server; with --database, that server\'s named database', async () => {
     const U = 'postgres://u:pw@h/team';
     assert.deepEqual(commandLineSelection({ flags: { databaseUrl: U }, env: {} }), { database: undefined, databaseUrl: U, cursor: undefined, user: undefined });
     assert.deepEqual(commandLineSelection({ flags: { database: 'notes' }, env: { PRONTODB_DATABASE_URL: U } }), { database: 'notes', databaseUrl: U, cursor: undefined, user: undefined });
@@ -77,7 +77,7 @@ describe('PostgreSQL locations and named databases', function () {
       assert.equal(pronto.backendFor(named.location).title, 'PostgreSQL server');
       assert.throws(() => pronto.resolve({ databaseUrl: temp.home + '/x.prdb', database: 'notes' }), (error: unknown) => isProntoError(error, 'usage') && /is not a server/.test(error.message));
     } finally {
-      temp.cleanup();
+      await temp.cleanup();
     }
   });
 
@@ -121,6 +121,59 @@ describe('PostgreSQL locations and named databases', function () {
     assert.equal((await store.get(at('p', 'n', 'k')))?.value, 'again');
     await store.close();
     await server.deleteDatabase('dropped');
+  });
+
+  it('change notifications survive a server killed and restarted: the listener reconnects, says so, and reads are current', async function () {
+    this.timeout(90_000);
+    const lines: string[] = [];
+    const backend = new PostgresBackend({ log: (line) => lines.push(line) });
+    const location = postgresDatabaseLocation(teamUrl, 'restarted', usageError);
+    const watcher = backend.createStore(location);
+    const writer = backend.createStore(location);
+    const events: string[] = [];
+    const subscription = watcher.onDidChange((event) => events.push(event.origin));
+    const waitFor = async (condition: () => boolean, ms: number): Promise<boolean> => {
+      for (const start = Date.now(); !condition(); await new Promise((resolve) => setTimeout(resolve, 50))) if (Date.now() - start > ms) return false;
+      return true;
+    };
+    /** Writes until the watcher hears one: it starts listening a moment after subscribing (or reconnecting). */
+    const heard = async (value: string): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        events.length = 0;
+        await writer.set(at('p', 'n', 'k'), value);
+        if (await waitFor(() => events.includes('external'), 1000)) return;
+        assert.ok(attempt < 20, `no change event for a write of '${value}' (log: ${lines.join(' | ')})`);
+      }
+    };
+    try {
+      await heard('before');
+      cluster.kill();
+      assert.ok(await waitFor(() => lines.some((line) => line.startsWith('Lost the')), 30_000), 'the lost connection is logged');
+      await assert.rejects(writer.set(at('p', 'n', 'k'), 'while down'), (error: unknown) => isProntoError(error, 'io') && /^Cannot reach the server of /.test(error.message));
+      events.length = 0;
+      // Backends of the killed postmaster may hold its shared memory a moment longer.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          cluster.start();
+          break;
+        } catch (error) {
+          if (attempt >= 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+      assert.ok(
+        await waitFor(() => lines.some((line) => line.startsWith('Listening for changes')) && events.includes('external'), 30_000),
+        `listening again, reported as a change (log: ${lines.join(' | ')})`,
+      );
+      await heard('after');
+      assert.equal((await watcher.get(at('p', 'n', 'k')))?.value, 'after');
+      assert.ok(lines.every((line) => !line.includes(new URL(teamUrl).password)), lines.join('\n'));
+    } finally {
+      subscription.dispose();
+      await watcher.close();
+      await writer.close();
+    }
+    await backend.atServer(teamUrl).deleteDatabase('restarted');
   });
 
   it('says which server cannot be reached, without its password', async () => {

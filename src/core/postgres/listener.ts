@@ -82,6 +82,8 @@ export class ChangeListener {
       this.retryTimer = undefined;
       this.listen();
     }, reconnectDelay(this.attempts));
+    // Waiting to reconnect keeps no process alive on its own (a watch has timers of its own).
+    this.retryTimer.unref();
   }
 
   /** The driver closed the connection: a new one must LISTEN again. */
