@@ -50,9 +50,10 @@ ${globalOptionLines().join('\n')}
   --                  end of options (for values starting with '-')
 
 Which database: --database > --cursor > .prontodb (here or above) > the user's selection
-  > the global selection > main.  Environment: PRONTODB_DATABASE (or PRONTODB_DATABASE_PATH,
-  a file), PRONTODB_CURSOR, PRONTODB_USER stand in for the flags; PRONTODB_DATA_DIR sets the
-  data directory; XDG_DATA_HOME and PRONTO_DB work as in the Rust CLI.
+  > the global selection > main.  Environment: PRONTODB_DATABASE (or PRONTODB_DATABASE_URL,
+  a postgres:// server, or PRONTODB_DATABASE_PATH, a file), PRONTODB_CURSOR, PRONTODB_USER stand
+  in for the flags; PRONTODB_DATA_DIR sets the data directory; XDG_DATA_HOME and PRONTO_DB work
+  as in the Rust CLI.
 
 Exit codes: 0 ok, 1 error, 2 miss (get found nothing; watch timed out),
   3 condition not met (set --if-absent found a value, set/del --expect found another one);

@@ -14,7 +14,7 @@ interface OptionSpec {
  */
 export const OPTIONS = {
   database: { type: 'string', global: { value: 'NAME', help: 'use this database for this call only' } },
-  'database-url': { type: 'string', global: { value: 'URL', help: 'use the database at this URL (postgres://…); with --database, that server\'s named database' } },
+  'database-url': { type: 'string', global: { value: 'URL', help: 'a server database (postgres://…); with --database, its named one' } },
   cursor: { type: 'string', short: 'c', global: { value: 'NAME', help: 'use this cursor for this call only' } },
   user: { type: 'string', short: 'u', global: { value: 'NAME', help: "cursor profile (default: 'default')" } },
   project: { type: 'string', short: 'p', global: { value: 'P', help: 'project for addresses without one' } },
