@@ -9,7 +9,7 @@
  */
 import { formatAddress, MAX_TTL_SECONDS, printableName } from './address';
 import { ConditionFailedError, isProntoError, ProntoError, usageError } from './errors';
-import { displayLocation } from './location';
+import { displayLocation, isUrlLocation } from './location';
 import type { ResolvedTarget, Session } from './pronto';
 import type { Entry } from './types';
 import { watchValue } from './watch';
@@ -289,7 +289,7 @@ export const AGENT_TOOLS: readonly AgentTool[] = [
       const session = await context.session();
       const structured = statusOf(session.target, session, context);
       const lines = [
-        `database: ${structured.database ?? '(a file)'} at ${structured.location}`,
+        `database: ${structured.database ?? (isUrlLocation(structured.location) ? '(a server database)' : '(a file)')} at ${structured.location}`,
         `chosen by: ${structured.chosen_by}`,
         ...(structured.cursor ? [`cursor: ${structured.cursor}`] : []),
         `user: ${structured.user}`,

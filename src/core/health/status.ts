@@ -4,7 +4,7 @@
  * backups from the backup directory, and "why this database" from resolution.
  */
 import { listBackups } from '../backup';
-import { displayLocation } from '../location';
+import { displayLocation, isUrlLocation } from '../location';
 import type { ProntoDB, ResolvedTarget } from '../pronto';
 import type { StoreStats } from '../store';
 
@@ -109,7 +109,7 @@ export async function databaseStatus(pronto: ProntoDB, target: ResolvedTarget, o
 /** Lines for people: what `prontodb status` prints without --json. */
 export function formatStatus(status: DatabaseStatus): string[] {
   const mib = (bytes: number): string => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
-  const name = status.database ?? '(a file)';
+  const name = status.database ?? (isUrlLocation(status.location) ? '(a server database)' : '(a file)');
   if (!status.exists) return [`database:   ${name} at ${status.location} (does not exist yet)`, `chosen by:  ${status.chosen_by}`, `user:       ${status.user}`];
   const free = status.pages ? ` (${status.free_pages} free pages, ${((status.free_pages / status.pages) * 100).toFixed(0)}%)` : '';
   return [
