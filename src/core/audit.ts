@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS ${AUDIT_TABLE} (
     old_value  TEXT,
     detail     TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_prontodb_audit_address ON ${AUDIT_TABLE}(project, namespace, key, context, id);
 `;
 
 /** Columns of the optional tables, for the schema check (schema.ts). */
@@ -56,7 +55,11 @@ export interface AuditSettings {
   keepValueBytes: number;
 }
 
-export const DEFAULT_AUDIT_SETTINGS: AuditSettings = { enabled: false, keepDays: 90, keepRows: 100_000, keepValueBytes: 0 };
+/**
+ * Until writes are incremental (issue 12) every durable write rewrites the whole file, log included:
+ * the default keeps the log to about a megabyte (10,000 records of ~100 bytes).
+ */
+export const DEFAULT_AUDIT_SETTINGS: AuditSettings = { enabled: false, keepDays: 90, keepRows: 10_000, keepValueBytes: 0 };
 
 /** Who writes: the client (cli, extension, mcp) and host/pid come from the process; user and cursor from the session. */
 export interface Actor {
@@ -128,6 +131,17 @@ export function currentActor(): Actor | undefined {
 
 export function digest(value: string | undefined | null): string | null {
   return value === undefined || value === null ? null : createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** A digest as stored in the file: its 32 bytes, half the size of the hex text (every record holds two). */
+export function digestBytes(hex: string | null): Uint8Array | null {
+  return hex === null ? null : Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+/** A stored digest back to hex (a log written before it was stored as bytes holds hex text). */
+export function digestHex(stored: unknown): string | null {
+  if (stored === null || stored === undefined) return null;
+  return typeof stored === 'string' ? stored : Buffer.from(stored as Uint8Array).toString('hex');
 }
 
 /** What is recorded of the writing process itself. */

@@ -1,5 +1,5 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { type Actor, AUDIT_SCHEMA_SQL, AUDIT_TABLE, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, currentActor, DEFAULT_AUDIT_SETTINGS, digest, parseSettings, PROCESS_IDENTITY, SETTINGS_TABLE, settingsRows } from './audit';
+import { type Actor, AUDIT_SCHEMA_SQL, AUDIT_TABLE, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, currentActor, DEFAULT_AUDIT_SETTINGS, digest, digestBytes, digestHex, parseSettings, PROCESS_IDENTITY, SETTINGS_TABLE, settingsRows } from './audit';
 import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
 import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION, type MigrationReport, OLDER_DUPLICATES_WHERE, pendingMigrations, UNIQUE_ADDRESS_INDEX } from './migrations';
 import { inspectSchema, SCHEMA_SQL } from './schema';
@@ -540,8 +540,8 @@ export class SqlJsStore implements KvStore {
           address?.namespace ?? null,
           address?.key ?? null,
           address?.context ?? null,
-          digest(before),
-          digest(after),
+          digestBytes(digest(before)),
+          digestBytes(digest(after)),
           kept,
           detail ?? null,
         ],
@@ -610,8 +610,8 @@ export class SqlJsStore implements KvStore {
         namespace: row[9] as string | null,
         key: row[10] as string | null,
         context: row[11] as string | null,
-        oldDigest: row[12] as string | null,
-        newDigest: row[13] as string | null,
+        oldDigest: digestHex(row[12]),
+        newDigest: digestHex(row[13]),
         oldValue: row[14] === null ? null : valueText(row[14]!),
         detail: row[15] as string | null,
       }));

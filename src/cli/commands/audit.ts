@@ -99,7 +99,7 @@ export const AUDIT_COMMANDS: CommandSpec[] = [
 cli/extension/mcp, host, pid), what (operation, address) and a sha256 digest of the old and new
 value; with --keep-values BYTES also old values up to that size, so 'audit restore <id>' can put
 a value back as it was before record <id>. Kept: --keep-days (default 90) and --keep-rows
-(default 100000), 0 for no limit. 'audit show [address]' lists records newest first
+(default 10000), 0 for no limit. 'audit show [address]' lists records newest first
 (--since 2026-11-30 or 12h; --limit N, default 200; --json). Bulk operations are one record each.
 The log lives in the database file; the Rust CLI keeps working with it, but its own writes are
 not recorded.`,
