@@ -339,11 +339,23 @@ export async function waitForTreeItem(page, text, { timeout = 30000 } = {}) {
 
 /** Runs a command from the command palette (F1) by its title, as a user would. */
 export async function runCommandFromPalette(page, title, { timeout = 30000 } = {}) {
-  await page.keyboard.press('F1');
+  const deadline = Date.now() + timeout;
   const input = page.locator('.quick-input-widget input').first();
-  await input.waitFor({ state: 'visible', timeout });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout });
+  // The palette can close again right after it opened (a webview taking the focus, a layout being
+  // restored): open it again until the command is typed and listed, within the timeout.
+  for (let attempt = 1; ; attempt++) {
+    const left = Math.max(deadline - Date.now(), 1000);
+    try {
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: Math.min(left, 10000) });
+      await input.fill(`>${title}`, { timeout: Math.min(left, 5000) });
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: Math.min(left, 10000) });
+      break;
+    } catch (error) {
+      if (Date.now() >= deadline || attempt >= 5) throw error;
+      await page.keyboard.press('Escape').catch(() => undefined);
+    }
+  }
   await page.keyboard.press('Enter');
 }
 
