@@ -7,7 +7,8 @@ class SpecWithSummary extends Mocha.reporters.Spec {
     super(runner, options);
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       const { passes, failures, pending } = this.stats;
-      setImmediate(() => console.log(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`));
+      // At once, not later: with mocha's `exit` the process ends right after this event.
+      console.log(`\n${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
     });
   }
 }
