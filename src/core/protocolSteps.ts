@@ -10,10 +10,11 @@ import * as path from 'node:path';
  *                                        time, counting from 1, for repeated steps such as
  *                                        checkpoint-page). For a step that writes, `torn:<step>:<bytes>[#<n>]`
  *                                        writes only the first <bytes> bytes and then kills.
- *   PRONTODB_TEST_PAUSE_AT=<step>        Stop at <step> (synchronously, the whole process) until
+ *   PRONTODB_TEST_PAUSE_AT=<step>        Stop at <step> the first time (synchronously, the whole process) until
  *   PRONTODB_TEST_PAUSE_DIR=<dir>        <dir>/continue exists; <dir>/paused is created on arrival.
  */
 const counts = new Map<string, number>();
+let paused = false;
 
 function killSelf(): never {
   process.kill(process.pid, 'SIGKILL');
@@ -67,7 +68,10 @@ export function protocolStep(step: string): void {
   const pauseAt = process.env.PRONTODB_TEST_PAUSE_AT;
   const spec = killSpec();
   if (!spec && !pauseAt) return;
-  if (pauseAt === step) pause(step);
+  if (pauseAt === step && !paused) {
+    paused = true; // once: a commit that starts over does not stop again
+    pause(step);
+  }
   if (arrivedAtKill(spec, step, false)) killSelf();
 }
 

@@ -521,7 +521,7 @@ export class SqliteFileBacking {
         // Someone removed the committed log (a native process closing the database, which copies
         // what it knows of the log first). Put it back before touching the file: a crash while
         // copying must still leave a log to finish from.
-        await rewriteLog(walPath, wal, mode, directory);
+        own = await rewriteLog(walPath, wal, mode, directory);
       }
       await copyPagesIntoFile(target, wal, pages, pageSize, pageCount, 'checkpoint');
       removeIfSame(walPath, own);
@@ -635,17 +635,27 @@ function walSidecarAllowsLog(target: string): boolean {
   return true;
 }
 
-/** Writes the log whole again (header, frames), synced, with its directory entry. */
-async function rewriteLog(walPath: string, wal: BuiltWal, mode: number, directory: string): Promise<void> {
-  const fd = fs.openSync(walPath, 'w', mode);
+/**
+ * Writes the log whole again (frames, then the valid header), synced, with its directory entry;
+ * returns the new file. Never over another file: a log a native process made meanwhile is its own.
+ */
+async function rewriteLog(walPath: string, wal: BuiltWal, mode: number, directory: string): Promise<FileId> {
+  let fd: number;
+  try {
+    fd = fs.openSync(walPath, 'wx', mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new ProntoError('wal-pending', `${walPath} was committed, then replaced by another process's log before it was copied into the file; check the data (a native SQLite process may have written meanwhile)`);
+  }
   try {
     writeAllSync(fd, wal.body, 0, 'wal-rewrite');
     writeAllSync(fd, wal.header, 0, 'wal-rewrite');
     await fdatasync(fd);
+    await syncDirectory(directory);
+    return fileIdOf(fs.fstatSync(fd));
   } finally {
     fs.closeSync(fd);
   }
-  await syncDirectory(directory);
 }
 
 /**

@@ -87,17 +87,24 @@ export function buildWal(pageSize: number, frames: WalFrame[], pageCount: number
 
 export type WalHeaderKind = 'ours' | 'ours-uncommitted' | 'native' | 'invalid';
 
-/** What the first 32 bytes of a `-wal` say: a committed log of ours, ours not yet committed, a native one, or nothing valid. */
+/**
+ * What the first 32 bytes of a `-wal` say: a committed log of ours, ours not (or not completely)
+ * committed, a native one, or nothing valid. Our placeholder and our valid header differ only in
+ * the magic (bytes 0–3) and the checksum (24–31), so a header torn between the two still carries
+ * our mark, and is not valid: SQLite ignores such a log, and so do we.
+ */
 export function walHeaderKind(header: Uint8Array): WalHeaderKind {
   if (header.byteLength < WAL_HEADER_BYTES) return 'invalid';
   const view = Buffer.from(header.buffer, header.byteOffset, WAL_HEADER_BYTES);
   const magic = view.readUInt32BE(0);
-  const ours = view.readUInt32BE(12) === PRONTODB_WAL_MARK;
-  if (magic === 0) return ours && view.readUInt32BE(4) === FORMAT_VERSION ? 'ours-uncommitted' : 'invalid';
-  if (magic !== MAGIC_BIG_ENDIAN && magic !== MAGIC_LITTLE_ENDIAN) return 'invalid';
-  const [s0, s1] = checksum(view.subarray(0, 24), magic === MAGIC_BIG_ENDIAN, 0, 0);
-  if (view.readUInt32BE(4) !== FORMAT_VERSION || view.readUInt32BE(24) !== s0 || view.readUInt32BE(28) !== s1) return 'invalid';
-  return ours ? 'ours' : 'native';
+  const ours = view.readUInt32BE(12) === PRONTODB_WAL_MARK && view.readUInt32BE(4) === FORMAT_VERSION;
+  const valid = (() => {
+    if (magic !== MAGIC_BIG_ENDIAN && magic !== MAGIC_LITTLE_ENDIAN) return false;
+    const [s0, s1] = checksum(view.subarray(0, 24), magic === MAGIC_BIG_ENDIAN, 0, 0);
+    return view.readUInt32BE(4) === FORMAT_VERSION && view.readUInt32BE(24) === s0 && view.readUInt32BE(28) === s1;
+  })();
+  if (ours) return valid ? 'ours' : 'ours-uncommitted';
+  return valid ? 'native' : 'invalid';
 }
 
 export interface CommittedWal {
