@@ -360,7 +360,9 @@ export class SqliteFileBacking {
     }
     const wal = statOrNull(`${this.sidecarBase}-wal`);
     if (!wal || wal.size <= 32) return undefined;
-    if (walSignature(this.sidecarBase) !== 'native') return undefined; // our own log is applied
+    const header = readAt(`${this.sidecarBase}-wal`, WAL_HEADER_BYTES);
+    const kind = header && header.length === WAL_HEADER_BYTES ? walHeaderKind(header) : 'invalid';
+    if (kind === 'ours' || kind === 'ours-uncommitted') return undefined; // our own log: applied when committed
     return `${this.sidecarBase}-wal holds ${wal.size} bytes a native SQLite process has not checkpointed; reads may be stale`;
   }
 
