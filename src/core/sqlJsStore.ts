@@ -30,6 +30,8 @@ interface WriteJob {
 }
 
 const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
+/** SQLite's page cache for a loaded copy: 32 MiB (negative: KiB). */
+const PAGE_CACHE = -32768;
 /**
  * Values are read as their bytes and decoded here: sql.js decodes TEXT with a TextDecoder that
  * drops a leading BOM, and a value must come back exactly as it was stored.
@@ -170,7 +172,7 @@ export class SqlJsStore implements KvStore {
     this.rolledBackJournal = rolledBackJournal;
     const { db, pages } = openTrackedDatabase(this.sql, bytes);
     try {
-      db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;');
+      db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = ${PAGE_CACHE}; PRAGMA temp_store = MEMORY;`);
       const { needsCreate, empty } = inspectSchema(db, this.location);
       // A new file starts at the latest schema version; an existing one is only ever migrated on request.
       if (needsCreate) db.exec(empty ? SCHEMA_SQL + LATEST_SCHEMA_ADDITIONS : SCHEMA_SQL);
@@ -657,7 +659,15 @@ export class SqlJsStore implements KvStore {
   }
 
   private checkIntegrity(db: Database): void {
-    const result = this.rows(db, 'PRAGMA quick_check', []).map((row) => String(row[0]));
+    // The check reads every page once: through a small page cache, so that on a big file it does
+    // not fill the whole cache and grow the wasm heap (which never shrinks) for pages read once.
+    db.exec('PRAGMA cache_size = -1024');
+    let result: string[];
+    try {
+      result = this.rows(db, 'PRAGMA quick_check', []).map((row) => String(row[0]));
+    } finally {
+      db.exec(`PRAGMA cache_size = ${PAGE_CACHE}`);
+    }
     if (result.length !== 1 || result[0] !== 'ok') {
       throw new ProntoError('not-sqlite', `${this.location} is corrupt (${result.slice(0, 3).join('; ')}); it was left untouched`);
     }

@@ -96,6 +96,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 /** Header bytes 18–19 are the read/write format versions: 1 = rollback journal, 2 = WAL. */
 const FORMAT_VERSION_OFFSETS = [18, 19] as const;
 const WAL_FORMAT = 2;
+/** Where freshness checks read the change counter into (they are synchronous: one buffer serves all). */
+const COUNTER_BUFFER = Buffer.alloc(4);
 /** Bytes 24–27 (file change counter) and 92–95 (version-valid-for) of the SQLite header. */
 const CHANGE_COUNTER_OFFSETS = [24, 92] as const;
 
@@ -203,17 +205,19 @@ export class SqliteFileBacking {
   }
 
   /**
-   * Does the file still hold `version`? Its identity (one stat), its change counter (one read: the
-   * identity alone can miss a write in place within the file system's time resolution) and its
-   * `-wal` (one stat; a committed log of ours changes what is read). Nothing loaded matches a
-   * missing file.
+   * Does the file still hold `version`? Its identity (one stat) and its change counter (one read
+   * through a kept descriptor: the identity alone can miss a write in place within the file
+   * system's time resolution). Every commit changes both before it is acknowledged (ours copy the
+   * log into the file first), so a `-wal` is looked at only when the version came with one: a log
+   * that appears is a commit not acknowledged yet, read once it is in the file. Nothing loaded
+   * matches a missing file.
    */
   isCurrent(version: FileVersion | undefined): boolean {
     const stat = statOrNull(this.location);
     if (!sameIdentity(stat && identityOf(stat), version?.identity ?? null)) return false;
     if (!stat || !version) return true;
     if (this.changeCounterOnDisk(stat) !== version.diskChangeCounter) return false;
-    if (walSignature(this.sidecarBase) !== version.wal) return false;
+    if (version.wal !== 'none' && walSignature(this.sidecarBase) !== version.wal) return false;
     if (version.journal !== undefined) {
       const journal = statOrNull(`${this.sidecarBase}-journal`);
       if (!sameIdentity(journal && identityOf(journal), version.journal)) return false;
@@ -233,8 +237,7 @@ export class SqliteFileBacking {
         }
         this.counterFile = { fd, dev: opened.dev, ino: opened.ino };
       }
-      const header = Buffer.alloc(4);
-      return fs.readSync(this.counterFile.fd, header, 0, 4, 24) === 4 ? header.readUInt32BE(0) : 0;
+      return fs.readSync(this.counterFile.fd, COUNTER_BUFFER, 0, 4, 24) === 4 ? COUNTER_BUFFER.readUInt32BE(0) : 0;
     } catch {
       this.closeCounterFile();
       return -1;
