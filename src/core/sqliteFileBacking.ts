@@ -237,7 +237,10 @@ export class SqliteFileBacking {
         }
         this.counterFile = { fd, dev: opened.dev, ino: opened.ino };
       }
-      return fs.readSync(this.counterFile.fd, COUNTER_BUFFER, 0, 4, 24) === 4 ? COUNTER_BUFFER.readUInt32BE(0) : 0;
+      const counter = fs.readSync(this.counterFile.fd, COUNTER_BUFFER, 0, 4, 24) === 4 ? COUNTER_BUFFER.readUInt32BE(0) : 0;
+      // Windows: an open descriptor could get in the way of a rename over the file; keep none there.
+      if (process.platform === 'win32') this.closeCounterFile();
+      return counter;
     } catch {
       this.closeCounterFile();
       return -1;
