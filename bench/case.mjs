@@ -39,17 +39,20 @@ function report(result) {
 
 /**
  * Times the phases of the store's commit without touching src/: sql.js's export (copying the
- * database out of the wasm heap) and the store's persist (export + temp file + fsync + rename +
- * directory fsync). Totals are per process; callers take deltas.
+ * database out of the wasm heap; since issue 12 only for whole-file commits) and the store's
+ * persist (since issue 12 the backing's commit: the changed pages through the log, or export +
+ * temp file + fsync + rename + directory fsync). Totals are per process; callers take deltas.
  */
 function instrument(core) {
-  const phases = { exportMs: 0, persistMs: 0, lockMs: 0, commits: 0 };
+  const phases = { exportMs: 0, persistMs: 0, lockMs: 0, commits: 0, logCommits: 0 };
   const proto = core.sql.Database.prototype;
   const exportDb = proto.export;
   const storeProto = core.SqlJsFileStore.prototype;
-  // The persist phase (export + temp file + fsync + rename + directory fsync): the store's own
-  // method in older cores; since the split, the export the store makes plus the backing's replace.
-  const exportIsOutsidePersist = !storeProto.persist;
+  const backing = core.SqliteFileBacking.prototype;
+  // Older cores: the store's persist, or the backing's replace (export outside); now: the backing's commit.
+  const persistOwner = storeProto.persist && !backing.commit ? storeProto : backing;
+  const persistName = persistOwner === storeProto ? 'persist' : backing.commit ? 'commit' : 'replace';
+  const exportIsOutsidePersist = persistName === 'replace';
   proto.export = function (...a) {
     const t = nowMs();
     try {
@@ -59,8 +62,6 @@ function instrument(core) {
       if (exportIsOutsidePersist) phases.persistMs += nowMs() - t;
     }
   };
-  const persistOwner = storeProto.persist ? storeProto : core.SqliteFileBacking.prototype;
-  const persistName = storeProto.persist ? 'persist' : 'replace';
   const persist = persistOwner[persistName];
   persistOwner[persistName] = async function (...a) {
     const t = nowMs();
@@ -70,6 +71,13 @@ function instrument(core) {
       phases.persistMs += nowMs() - t;
     }
   };
+  if (backing.commitThroughLog) {
+    const viaLog = backing.commitThroughLog;
+    backing.commitThroughLog = async function (...a) {
+      phases.logCommits++;
+      return viaLog.apply(this, a);
+    };
+  }
   const commit = storeProto.commit;
   storeProto.commit = async function (...a) {
     phases.commits++;
@@ -410,7 +418,7 @@ const cases = {
   },
 
   /** 3. Durable single sets, sequential and awaited, interleaved with native upsert transactions. */
-  async set({ file, nativeFile, keys, count = 30, warmup = 3 }) {
+  async set({ file, nativeFile, keys, count = 30, warmup = 3, floor: measureFloor = true }) {
     const core = await loadCore();
     const phases = instrument(core);
     const store = new core.SqlJsFileStore(file, core.sql);
@@ -444,7 +452,7 @@ const cases = {
 
     // The floor of a whole-file rewrite: the same steps as src/core/atomicFile.ts (temp file, write,
     // fdatasync, rename, directory fsync) for bytes of the database's size, without sql.js.
-    const bytes = fs.readFileSync(file);
+    const bytes = measureFloor ? fs.readFileSync(file) : Buffer.alloc(0);
     const floorDir = path.join(path.dirname(file), 'floor');
     fs.mkdirSync(floorDir, { recursive: true });
     const rawWrite = async () => {
@@ -485,17 +493,20 @@ const cases = {
         nativeSet.immediate(s.address, s.value);
         native.push(nowMs() - t);
       };
+      // The whole-file floor is measured after the sets, not between them: each of its rewrites
+      // frees a file of the database's size, and the file system's journal commit that follows
+      // (which the next fsync waits for) would be charged to the next set.
       if (i % 2 === 0) {
         await runOurs();
         runNative();
-        floor.push(await rawWrite());
       } else {
-        floor.push(await rawWrite());
         runNative();
         await runOurs();
       }
     }
+    if (measureFloor) for (let i = 0; i < Math.min(count, 10); i++) floor.push(await rawWrite());
     const writes = store.fileWrites;
+    const logCommits = phases.logCommits;
     await store.close();
     db.close();
     // Read back the last values with a fresh store: every acknowledged set is in the file.
@@ -510,10 +521,11 @@ const cases = {
       nativeP90Ms: quantile(native, 0.9),
       exportMedianMs: median(exportMs),
       persistMedianMs: median(persistMs),
-      floorMedianMs: median(floor),
+      floorMedianMs: floor.length ? median(floor) : undefined,
       loadMs,
       firstSetMs,
       writes,
+      logCommits,
       lost,
       size: fs.statSync(file).size,
       ours,
@@ -684,15 +696,21 @@ const cases = {
     gc();
     gc();
     const openedAfterGc = snap();
+    // RSS while the write runs: sampled on every turn of the event loop the commit yields (its
+    // fsyncs run on the thread pool), and right before and after.
+    let duringSetRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (duringSetRss = Math.max(duringSetRss, process.memoryUsage().rss)), 1);
     const ts = nowMs();
     await store.set(address, 'memory-bench');
     const setMs = nowMs() - ts;
+    clearInterval(sampler);
     const afterSet = snap();
+    duringSetRss = Math.max(duringSetRss, afterSet.rss);
     gc();
     gc();
     const afterSetGc = snap();
     await store.close();
-    report({ before, opened, openedAfterGc, afterSet, afterSetGc, openMs, setMs, found: !!entry });
+    report({ before, opened, openedAfterGc, afterSet, afterSetGc, duringSetRss, openMs, setMs, found: !!entry });
   },
 
   /**

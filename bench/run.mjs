@@ -222,30 +222,36 @@ section('import', () => {
 
 section('set', () => {
   // The issue defines this case as a 100k-key database of about 11 MB: that needs values of 20-55
-  // bytes. The same measurement on 100k keys with 60-100 byte values (a 15 MB file) is shown too.
-  for (const [keys, valueBytes, judged] of [
-    [100_000, [20, 55], true],
-    [100_000, [60, 100], false],
+  // bytes. The same measurement on 100k keys with 60-100 byte values (a 15 MB file) is shown too,
+  // and on a database of about 100 MiB (issue 12: median ≤ 100 ms).
+  const base = fixture(100_000);
+  const bigKeys = Math.round((100 * 1024 * 1024 * base.keys) / base.size);
+  for (const [keys, valueBytes, target] of [
+    [100_000, [20, 55], { median: 20, p90: 40 }],
+    [100_000, [60, 100], undefined],
+    [bigKeys, [60, 100], { median: 100 }],
   ]) {
     const fx = fixture(keys, valueBytes);
+    const big = fx.size > 50 * 1024 * 1024;
     log(`3. durable single set on ${keys} keys, values ${valueBytes.join('-')} bytes`);
     waitForQuiet(`set ${keys}`);
     const dir = path.join(work, `set-${keys}-${valueBytes.join('-')}`);
-    const r = runCase('set', { file: copy(fx.file, path.join(dir, 'ours.prdb')), nativeFile: copy(fx.file, path.join(dir, 'native.prdb')), keys, count: 30 });
+    const r = runCase('set', { file: copy(fx.file, path.join(dir, 'ours.prdb')), nativeFile: copy(fx.file, path.join(dir, 'native.prdb')), keys, count: big ? 20 : 30, floor: !big });
     if (r.lost) throw new Error(`set: ${r.lost} acknowledged values not found on re-read`);
+    const targetText = target ? `median ≤ ${target.median} ms${target.p90 ? `, p90 ≤ ${target.p90} ms` : ''}` : 'info';
     rows.push({
-      name: `durable single \`set\`, ${keys / 1000}k keys, values ${valueBytes.join('-')} bytes (${mb(r.size).toFixed(1)} MiB = ${(r.size / 1e6).toFixed(1)} MB file), ${r.ours.length} sequential, ms median / p90${judged ? '' : ' (info)'}`,
+      name: `durable single \`set\`, ${keys >= 1000 ? `${Math.round(keys / 1000)}k` : keys} keys, values ${valueBytes.join('-')} bytes (${mb(r.size).toFixed(1)} MiB = ${(r.size / 1e6).toFixed(1)} MB file), ${r.ours.length} sequential, ms median / p90${target ? '' : ' (info)'}`,
       ours: `${fmt(r.oursMedianMs)} / ${fmt(r.oursP90Ms)}`,
       base: `${fmt(r.nativeMedianMs, 2)} / ${fmt(r.nativeP90Ms, 2)} (upsert txn, sync=FULL)`,
       ratio: r.oursMedianMs / r.nativeMedianMs,
-      target: 'median ≤ 60 ms',
-      pass: judged ? r.oursMedianMs <= 60 : undefined,
+      target: targetText,
+      pass: target ? r.oursMedianMs <= target.median && (target.p90 === undefined || r.oursP90Ms <= target.p90) : undefined,
     });
     notes.push(
-      `set (${keys} keys, values ${valueBytes.join('-')} bytes): runs ms ours [${r.ours.map((x) => x.toFixed(0)).join(', ')}]; median breakdown: sql.js export ${fmt(r.exportMedianMs)} ms, ` +
-        `persist (export + write temp + fdatasync + rename + dir fsync) ${fmt(r.persistMedianMs)} ms, rest (lock, stat, readdir, SQL) ≈ ${fmt(r.oursMedianMs - r.persistMedianMs)} ms; ` +
-        `a bare atomic rewrite of a file that size (write + fdatasync + rename + dir fsync, no sql.js), interleaved: median ${fmt(r.floorMedianMs)} ms; ` +
-        `first set after open (runs PRAGMA quick_check) ${fmt(r.firstSetMs, 0)} ms; load ${fmt(r.loadMs, 0)} ms; every value re-read by a fresh store.`,
+      `set (${keys} keys, values ${valueBytes.join('-')} bytes): runs ms ours [${r.ours.map((x) => x.toFixed(0)).join(', ')}]; ${r.logCommits ?? 'n/a'} of ${r.writes} commits wrote only the changed pages (through the -wal); ` +
+        `median breakdown: sql.js export ${fmt(r.exportMedianMs)} ms, persist (the backing's commit: log + fsyncs + copy, or export + whole-file replace) ${fmt(r.persistMedianMs)} ms, rest (lock, stat, readdir, SQL) ≈ ${fmt(r.oursMedianMs - r.persistMedianMs)} ms; ` +
+        (r.floorMedianMs === undefined ? '' : `a bare atomic rewrite of a file that size (write + fdatasync + rename + dir fsync, no sql.js), after the sets: median ${fmt(r.floorMedianMs)} ms; `) +
+        `first set after open (PRAGMA quick_check unless the version was verified recently) ${fmt(r.firstSetMs, 0)} ms; load ${fmt(r.loadMs, 0)} ms; every value re-read by a fresh store.`,
     );
   }
 });
@@ -411,13 +417,15 @@ section('cli', () => {
     spawnSync(process.execPath, ['-e', '0'], { cwd: bigHome, env: bigEnv });
     if (i > 0) setNodeRuns.push(nowMs() - t);
   }
+  const setRatio = median(setRuns.map((x, i) => x / setNodeRuns[i]));
   rows.push({
-    name: `CLI \`set\`, 100k keys (${mb(big.size).toFixed(1)} MiB), median of ${setRuns.length} runs, ms (info)`,
+    name: `CLI \`set\`, 100k keys (${mb(big.size).toFixed(1)} MiB), median of ${setRuns.length} runs, ms`,
     ours: fmt(median(setRuns)),
     base: `${fmt(median(setNodeRuns))} (\`node -e 0\`)`,
-    ratio: median(setRuns) / median(setNodeRuns),
-    target: 'info',
-    pass: undefined,
+    ratio: setRatio,
+    extra: `of medians ${fmt(median(setRuns) / median(setNodeRuns), 2)}x; runs [${setRuns.map((x) => x.toFixed(0)).join(', ')}]`,
+    target: '≤ 3x',
+    pass: setRatio <= 3,
   });
   notes.push(
     `cli: runs ms cli [${cliRuns.map((x) => x.toFixed(0)).join(', ')}], node -e 0 [${nodeRuns.map((x) => x.toFixed(0)).join(', ')}]; ` +
@@ -527,14 +535,15 @@ section('memory', () => {
   });
   const detail = (s) =>
     `rss ${fmt(mb(s.rss), 0)}, heapUsed ${fmt(mb(s.heapUsed), 0)}, external ${fmt(mb(s.external), 0)}, arrayBuffers ${fmt(mb(s.arrayBuffers), 0)}, peak rss ${fmt(mb(s.maxRss), 0)} MiB`;
+  const duringWrite = (r.duringSetRss ?? r.afterSet.rss) - r.before.rss;
   rows.push({
-    name: `memory, same database after one durable \`set\` (${fmt(r.setMs, 0)} ms): RSS growth over before-open, MiB (info)`,
-    ours: `${fmt(mb(r.afterSet.rss - r.before.rss), 0)} (${fmt(mb(r.afterSetGc.rss - r.before.rss), 0)} after GC; peak +${fmt(mb(r.afterSet.maxRss - r.before.rss), 0)})`,
+    name: `memory, same database during and after one durable \`set\` (${fmt(r.setMs, 0)} ms): RSS growth over before-open, MiB`,
+    ours: `${fmt(mb(duringWrite), 0)} at most while writing; ${fmt(mb(r.afterSet.rss - r.before.rss), 0)} after (${fmt(mb(r.afterSetGc.rss - r.before.rss), 0)} after GC; process peak incl. loading +${fmt(mb(r.afterSet.maxRss - r.before.rss), 0)})`,
     base: '',
-    ratio: (r.afterSet.rss - r.before.rss) / f.size,
-    ratioLabel: `${fmt((r.afterSet.rss - r.before.rss) / f.size, 2)}x file size (peak ${fmt((r.afterSet.maxRss - r.before.rss) / f.size, 2)}x)`,
-    target: 'info',
-    pass: undefined,
+    ratio: duringWrite / f.size,
+    ratioLabel: `${fmt(duringWrite / f.size, 2)}x file size (process peak ${fmt((r.afterSet.maxRss - r.before.rss) / f.size, 2)}x)`,
+    target: '≤ 1.5x file size',
+    pass: duringWrite / f.size <= 1.5,
   });
   notes.push(
     `memory (file ${mb(f.size).toFixed(1)} MiB, ${keys} keys; open + get took ${fmt(r.openMs, 0)} ms): before open: ${detail(r.before)}; ` +
@@ -649,8 +658,10 @@ const method = [
     '20k warm-up lookups per side, then 10 rounds of 5,000 random keys, sides alternating; judged on the median of per-round ratios against the fastest native way (the ratio of the medians is shown too).',
   '2. import: `SqlJsFileStore.importEntries(100k entries)` into a new file (one durable commit) vs native open + DDL + one transaction of DELETE+INSERT per row ' +
     '(and of INSERT OR REPLACE), committed with synchronous=FULL; one full-size warm-up run each (reported as the cold figure), then 7 alternating runs; judged on the median of per-run ratios (ours / the native run beside it). Read back natively afterwards.',
-  '3. set: 30 sequential awaited `store.set` of random existing keys after 3 warm-up sets (the first write of a process also runs PRAGMA quick_check, reported apart), ' +
-    'alternating with a native upsert transaction (select current, TTL lookup, DELETE, INSERT); phases timed by wrapping sql.js `export` and the store\'s `persist`.',
+  '3. set: 30 sequential awaited `store.set` of random existing keys (20 on the ~100 MiB database) after 3 warm-up sets (the first write of a process also runs PRAGMA quick_check ' +
+    'unless the version was verified within a day, reported apart), alternating with a native upsert transaction (select current, TTL lookup, DELETE, INSERT); phases timed by ' +
+    'wrapping sql.js `export` and the backing\'s `commit`; the bare whole-file rewrite is timed after the sets (until issue 12 it was interleaved with them, which charged the ' +
+    'file system\'s work of freeing each rewritten copy to the next set: on the 11 MB file the set median was 19-20 ms interleaved, 13 ms with the floor after the sets on a busy machine).',
   '4. concurrent: 1,000 `store.set` issued in one turn and awaited with Promise.all after a warm-up write; `fileWrites` delta; when the first promise resolves the file on disk ' +
     'is read into a separate sql.js database to confirm its value is there (not timed); afterwards a fresh store and native SQLite ' +
     'in another process read all 1,000 values back and run integrity_check. Baseline: the same 1,000 sets as separate durable native transactions.',

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ProntoError } from './errors';
+import { protocolStep, writeAllSync } from './protocolSteps';
 
 const TEMP_SUFFIX = '.prontodb-tmp';
 let tempCounter = Date.now();
@@ -16,10 +17,11 @@ export interface AtomicWriteHooks {
 }
 
 /**
- * Replaces `file` with `bytes` so that a crash at any moment leaves either the old or the new
- * file: write a temp file in the same directory, fsync it, rename it over, fsync the directory.
+ * Replaces `file` with `bytes` (or the concatenation of chunks) so that a crash at any moment
+ * leaves either the old or the new file: write a temp file in the same directory, fsync it, rename
+ * it over, fsync the directory.
  */
-export async function writeFileAtomically(file: string, bytes: Uint8Array, mode = 0o644, hooks: AtomicWriteHooks = {}): Promise<void> {
+export async function writeFileAtomically(file: string, bytes: Uint8Array | Uint8Array[], mode = 0o644, hooks: AtomicWriteHooks = {}): Promise<void> {
   const directory = path.dirname(file);
   const temp = path.join(directory, `.${path.basename(file)}.${process.pid}.${(tempCounter++).toString(36)}${TEMP_SUFFIX}`);
   try {
@@ -28,19 +30,27 @@ export async function writeFileAtomically(file: string, bytes: Uint8Array, mode 
     // part, waiting for the disk, stays asynchronous.
     const fd = fs.openSync(temp, 'wx', mode);
     try {
-      for (let offset = 0; offset < bytes.byteLength; ) offset += fs.writeSync(fd, bytes, offset, bytes.byteLength - offset);
+      let position = 0;
+      for (const chunk of Array.isArray(bytes) ? bytes : [bytes]) {
+        writeAllSync(fd, chunk, position, 'atomic-temp');
+        position += chunk.byteLength;
+      }
+      protocolStep('atomic-temp-written');
       await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+      protocolStep('atomic-temp-synced');
     } finally {
       fs.closeSync(fd);
     }
     hooks.beforeRename?.();
     fs.renameSync(temp, file);
+    protocolStep('atomic-renamed');
   } catch (error) {
     fs.rmSync(temp, { force: true });
     if (error instanceof ProntoError || !(error instanceof Error) || !('code' in error)) throw error;
     throw new ProntoError('io', `Could not write ${file}: ${(error as Error).message}`);
   }
   await syncDirectory(directory);
+  protocolStep('atomic-directory-synced');
   hooks.afterRename?.();
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { walHeaderKind } from './walFile';
 
 /**
  * What native SQLite processes (the Rust prontodb, the `sqlite3` shell, any app) are doing with a
@@ -34,9 +35,15 @@ export interface NativeState {
    * (SQLite writes the header's magic only once it is about to), or PERSIST mode's leftover.
    */
   journalPresent: boolean;
-  /** Bytes of WAL frames in `-wal` (0 for a missing, empty or header-only file). */
+  /** Bytes of WAL frames a native process wrote in `-wal` (0 for a missing, empty or header-only file, or our own log). */
   walFrameBytes: number;
-  /** `-wal` or `-shm` exist (possibly inert leftovers of a closed connection). */
+  /**
+   * `-wal` is ProntoDB's own log (sqliteFileBacking.ts): 'committed' by a writer that was stopped
+   * before it had copied it into the file (readers apply it, the next writer completes it), or
+   * 'uncommitted' (nothing in it counts). Lock holders on it still count as native users.
+   */
+  ourWal: 'committed' | 'uncommitted' | undefined;
+  /** `-wal` (not our own) or `-shm` exist (possibly inert leftovers of a closed connection). */
   walSidecars: boolean;
   /** Other processes holding POSIX locks on the file or its sidecars; null where locks cannot be seen. */
   lockHolders: number[] | null;
@@ -118,6 +125,20 @@ function holdsOpen(pid: number, files: FileId[]): boolean | undefined {
   return false;
 }
 
+/** What the header of `-wal` says (see walFile.ts); undefined when it has none. */
+function walKind(wal: string): ReturnType<typeof walHeaderKind> | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(wal, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const header = Buffer.alloc(32);
+    return fs.readSync(fd, header, 0, 32, 0) === 32 ? walHeaderKind(header) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 function hasJournalHeader(journal: string): boolean {
   let fd: number | undefined;
   try {
@@ -134,9 +155,10 @@ function hasJournalHeader(journal: string): boolean {
 /**
  * `include`: more files whose lock holders count (the file a write just replaced); `skipMain`: the
  * database file's own holders do not count (right after a rename it is our new file, which a native
- * process may open without harm).
+ * process may open without harm); `ownWal`: the `-wal` this process is writing right now (its lock
+ * holders count, the file itself does not).
  */
-export function inspectNativeState(file: string, options: { include?: FileId[]; skipMain?: boolean } = {}): NativeState {
+export function inspectNativeState(file: string, options: { include?: FileId[]; skipMain?: boolean; ownWal?: FileId } = {}): NativeState {
   const ids: FileId[] = [...(options.include ?? [])];
   const main = options.skipMain ? null : statOrNull(file);
   if (main) ids.push(main);
@@ -151,11 +173,15 @@ export function inspectNativeState(file: string, options: { include?: FileId[]; 
   // file) and a transaction that has only taken its lock, whose first write then fails loudly
   // (SQLite refuses to write a file that was renamed over).
   const anySidecar = wal !== null || shm !== null || journal !== null;
+  const own = wal !== null && options.ownWal !== undefined && wal.dev === options.ownWal.dev && wal.ino === options.ownWal.ino;
+  const kind = wal && !own && wal.size >= WAL_HEADER_BYTES ? walKind(`${file}-wal`) : undefined;
+  const ourWal = own ? 'uncommitted' : kind === 'ours' ? 'committed' : kind === 'ours-uncommitted' ? 'uncommitted' : undefined;
   return {
     hotJournal: journal !== null && journal.size > 0 && hasJournalHeader(`${file}-journal`),
     journalPresent: journal !== null && journal.size > 0,
-    walFrameBytes: wal && wal.size > WAL_HEADER_BYTES ? wal.size - WAL_HEADER_BYTES : 0,
-    walSidecars: wal !== null || shm !== null,
+    walFrameBytes: wal && ourWal === undefined && wal.size > WAL_HEADER_BYTES ? wal.size - WAL_HEADER_BYTES : 0,
+    ourWal: own ? undefined : ourWal,
+    walSidecars: (wal !== null && ourWal === undefined) || shm !== null,
     lockHolders: anySidecar ? posixLockHolders(ids) : locksVisible() ? [] : null,
   };
 }

@@ -3,7 +3,9 @@ import { type Actor, AUDIT_SCHEMA_SQL, AUDIT_TABLE, type AuditOperation, type Au
 import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
 import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION, type MigrationReport, OLDER_DUPLICATES_WHERE, pendingMigrations, UNIQUE_ADDRESS_INDEX } from './migrations';
 import { inspectSchema, SCHEMA_SQL } from './schema';
-import { ChangedDuringCommit, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
+import { ChangedDuringCommit, type DatabaseImage, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
+import { openTrackedDatabase, type PageTracker } from './sqlJsPages';
+import { rememberVerified, verifiedAt } from './verifiedVersions';
 import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from './store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
@@ -28,6 +30,8 @@ interface WriteJob {
 }
 
 const ENTRY_COLUMNS = 'project, namespace, key, context, value, created_at, updated_at, expires_at';
+/** SQLite's page cache for a loaded copy: 32 MiB (negative: KiB). */
+const PAGE_CACHE = -32768;
 /**
  * Values are read as their bytes and decoded here: sql.js decodes TEXT with a TextDecoder that
  * drops a leading BOM, and a value must come back exactly as it was stored.
@@ -101,6 +105,12 @@ export class SqlJsStore implements KvStore {
   /** A schema was created in memory but not written yet. */
   private schemaUnwritten = false;
   private integrityChecked = false;
+  /** When the loaded version's integrity was last checked (by this process or, per verifiedVersions.ts, a recent one). */
+  private checkedAt = 0;
+  /** The pages SQLite writes to its copy, so a commit writes only those (undefined: not available, see sqlJsPages.ts). */
+  private pages: PageTracker | undefined;
+  /** A commit is writing the file: reads use the copy in memory rather than reload a half-written state. */
+  private committing = false;
   /** A job of the current group changed the schema only (a migration): the file must be written even if no row changed. */
   private schemaChanged = false;
   /** The audit settings of the loaded copy (undefined: not read yet). */
@@ -146,7 +156,7 @@ export class SqlJsStore implements KvStore {
 
   private ensureCurrent(): Database {
     if (this.closed) throw new ProntoError('io', `Database ${this.location} is closed`);
-    if (!this.db || !this.backing.isCurrent(this.version)) {
+    if (!this.db || (!this.committing && !this.backing.isCurrent(this.version))) {
       const replaced = this.db !== undefined;
       this.load();
       // A read can notice another process's write before the directory watcher does; say so once here,
@@ -160,29 +170,57 @@ export class SqlJsStore implements KvStore {
     this.discard();
     const { bytes, version, rolledBackJournal } = this.backing.read();
     this.rolledBackJournal = rolledBackJournal;
-    const db = new this.sql.Database(bytes);
+    const { db, pages } = openTrackedDatabase(this.sql, bytes);
     try {
-      db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;');
+      db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA cache_size = ${PAGE_CACHE}; PRAGMA temp_store = MEMORY;`);
       const { needsCreate, empty } = inspectSchema(db, this.location);
       // A new file starts at the latest schema version; an existing one is only ever migrated on request.
       if (needsCreate) db.exec(empty ? SCHEMA_SQL + LATEST_SCHEMA_ADDITIONS : SCHEMA_SQL);
       this.schemaUnwritten = needsCreate;
     } catch (error) {
+      pages?.dispose();
       db.close();
       throw wrapSqliteError(this.location, error);
     }
     this.db = db;
+    this.pages = pages;
     this.version = version;
-    this.integrityChecked = !bytes;
+    const checked = bytes ? verifiedAt(this.location, version) : Date.now();
+    this.integrityChecked = checked !== undefined;
+    this.checkedAt = checked ?? 0;
   }
 
   private discard(): void {
     this.audit = undefined;
     for (const statement of this.statements.values()) statement.free();
     this.statements.clear();
+    this.pages?.dispose();
+    this.pages = undefined;
     this.db?.close();
     this.db = undefined;
     this.version = undefined;
+  }
+
+  /** What a commit writes: the pages SQLite changed since the file was read or last written. */
+  private image(db: Database): DatabaseImage {
+    const pageSize = this.rows(db, 'PRAGMA page_size', [])[0]![0] as number;
+    const pageCount = this.rows(db, 'PRAGMA page_count', [])[0]![0] as number;
+    return { pageSize, pageCount, changedPages: this.pages?.writtenPages(pageSize), bytes: () => db.export() };
+  }
+
+  /** Writes the group's result; the version written is remembered as intact (it was made from a checked one). */
+  private async persist(write: FileWrite, db: Database): Promise<void> {
+    this.committing = true;
+    const image = this.image(db);
+    try {
+      this.version = await write.commit(image, this.version!);
+    } finally {
+      this.committing = false;
+    }
+    this.pages?.reset(image.pageCount * image.pageSize);
+    this.fileWrites++;
+    this.schemaUnwritten = false;
+    rememberVerified(this.location, this.version, this.checkedAt);
   }
 
   private statement(db: Database, sql: string): Statement {
@@ -442,9 +480,7 @@ export class SqlJsStore implements KvStore {
           outcomes.push({ ok: false, error: wrapSqliteError(this.location, error) });
           return { outcomes, changed: false };
         }
-        this.version = await write.replace(db.export(), this.version!);
-        this.fileWrites++;
-        this.schemaUnwritten = false;
+        await this.persist(write, db);
         return { outcomes, changed: true };
       }
       // total_changes() also counts rows a rolled-back job touched, so count only what was kept.
@@ -482,11 +518,7 @@ export class SqlJsStore implements KvStore {
       // a migration may change only the schema.
       const changed = keptChanges > 0 || ((this.schemaUnwritten || this.schemaChanged) && outcomes.some((outcome) => outcome.ok));
       this.schemaChanged = false;
-      if (changed) {
-        this.version = await write.replace(db.export(), this.version!);
-        this.fileWrites++;
-        this.schemaUnwritten = false;
-      }
+      if (changed) await this.persist(write, db);
       return { outcomes, changed };
     }
   }
@@ -627,11 +659,21 @@ export class SqlJsStore implements KvStore {
   }
 
   private checkIntegrity(db: Database): void {
-    const result = this.rows(db, 'PRAGMA quick_check', []).map((row) => String(row[0]));
+    // The check reads every page once: through a small page cache, so that on a big file it does
+    // not fill the whole cache and grow the wasm heap (which never shrinks) for pages read once.
+    db.exec('PRAGMA cache_size = -1024');
+    let result: string[];
+    try {
+      result = this.rows(db, 'PRAGMA quick_check', []).map((row) => String(row[0]));
+    } finally {
+      db.exec(`PRAGMA cache_size = ${PAGE_CACHE}`);
+    }
     if (result.length !== 1 || result[0] !== 'ok') {
       throw new ProntoError('not-sqlite', `${this.location} is corrupt (${result.slice(0, 3).join('; ')}); it was left untouched`);
     }
     this.integrityChecked = true;
+    this.checkedAt = Date.now();
+    if (this.version) rememberVerified(this.location, this.version, this.checkedAt);
   }
 
   initialize(): Promise<void> {
@@ -978,6 +1020,7 @@ export class SqlJsStore implements KvStore {
     this.stopWatching();
     this.listeners.clear();
     this.discard();
+    this.backing.dispose();
   }
 }
 

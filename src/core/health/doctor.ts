@@ -197,6 +197,10 @@ async function diagnose(pronto: ProntoDB, target: ResolvedTarget, options: Docto
             ...(!running && state.walFrameBytes > 0 && sqlite3Available() ? { fix: 'checkpoint the -wal with the system sqlite3 (PRAGMA wal_checkpoint(TRUNCATE))' } : {}),
           };
         }
+        if (state.ourWal === 'committed') {
+          return { status: 'warn', message: 'a ProntoDB write was stopped after its commit point: its -wal holds it; reads apply it, and the next write (or sqlite3 opening the file) copies it into the file' };
+        }
+        if (state.ourWal === 'uncommitted') return { status: 'ok', message: 'a ProntoDB write was stopped before its commit point: its -wal counts for nothing and the next write removes it' };
         if (state.walSidecars || state.journalPresent) return { status: 'ok', message: 'inert -wal/-shm left by a closed native connection (nothing to replay)' };
         return { status: 'ok', message: 'no native SQLite process and nothing left by one' };
       },
