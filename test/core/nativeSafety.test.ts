@@ -334,6 +334,9 @@ describe('item 3: native SQLite beside us, up to the instant of the rename', () 
     const file = box.dbFile('main');
     makeRollbackDatabase(file);
     sqlite3(file, 'PRAGMA journal_mode=WAL;');
+    // The rename instant exists in the whole-file protocol; small changes go through the log
+    // (issue 12), whose commit instant has its own test below.
+    process.env.PRONTODB_INCREMENTAL_WRITES = '0';
     const store = openStore(file);
     await store.get(at('p', 'n', 'base'));
     let session: NativeSession | undefined;
@@ -358,9 +361,50 @@ describe('item 3: native SQLite beside us, up to the instant of the rename', () 
       );
     } finally {
       realFs.renameSync = realRename;
+      delete process.env.PRONTODB_INCREMENTAL_WRITES;
     }
     assert.ok(session, 'the rename ran');
     assert.deepEqual(keysOnDisk(file), ['base', 'ours'], 'the write itself is on disk, as the message says');
+  });
+
+  it('a native WAL-mode connection that opened the file at the commit point of the log is reported as an error, not success; the log is left to it', async function () {
+    if (!CAN_SEE_POSIX_LOCKS) this.skip();
+    const file = box.dbFile('main');
+    makeRollbackDatabase(file, Array.from({ length: 400 }, (_, index) => `INSERT INTO kv VALUES ('p','n','k${index}',NULL,'${'v'.repeat(200)}',1,1,NULL);`).join('\n'));
+    sqlite3(file, 'PRAGMA journal_mode=WAL;');
+    const store = openStore(file);
+    await store.get(at('p', 'n', 'k1'));
+    let session: NativeSession | undefined;
+    let syncs = 0;
+    const realFdatasync = realFs.fdatasync;
+    // The first sync is of the log's frames, the second of its valid header: the commit point.
+    realFs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      if (++syncs !== 2) return realFdatasync(fd, callback);
+      session = native(file);
+      session.child.stdin.write('BEGIN;\nSELECT count(*) FROM kv;\n');
+      const deadline = Date.now() + 10_000;
+      while (!holdsPosixLock(session.pid, file) && !(fs.existsSync(`${file}-shm`) && holdsPosixLock(session.pid, `${file}-shm`))) {
+        if (Date.now() > deadline) throw new Error('sqlite3 never locked the file');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      }
+      realFdatasync(fd, callback);
+    }) as typeof fs.fdatasync;
+    const before = snapshot(file)!;
+    try {
+      await assert.rejects(
+        store.set(at('p', 'n', 'ours'), 'written'),
+        (error: unknown) => isProntoError(error, 'wal-pending') && /was written \(into .*-wal\), but a native SQLite process opened it/.test((error as Error).message),
+      );
+    } finally {
+      realFs.fdatasync = realFdatasync;
+    }
+    assert.ok(session, 'the commit point was reached');
+    assert.ok(snapshot(file)!.equals(before), 'the file itself was not touched while the native process may read it');
+    assert.ok(fs.existsSync(`${file}-wal`), 'the committed log is left for the native process');
+    assert.ok(keysOnDisk(file).includes('ours'), 'the write is in the log native SQLite reads, as the message says');
+    await session!.quit();
+    assert.equal(integrityCheck(file), 'ok');
+    assert.ok(keysOnDisk(file).includes('ours'));
   });
 });
 
@@ -402,7 +446,7 @@ describe('item 4: the database path is not a regular file', () => {
       this.skip();
     }
     fs.writeFileSync(box.path('.prontodb'), JSON.stringify({ path: device }));
-    await box.ok(['allow']); // it points outside the data directory: obeyed once allowed
+    await box.ok(['allow']); // a path outside the data directory is obeyed once allowed (issue 13)
     const stderr = await box.fails(['set', 'k', 'v'], { via: 'spawn' });
     assert.match(stderr, /character device/);
     assert.ok(fs.statSync(device).isCharacterDevice(), 'the device node is still a device');
