@@ -147,6 +147,31 @@ export function digestHex(stored: unknown): string | null {
 /** What is recorded of the writing process itself. */
 export const PROCESS_IDENTITY = { host: os.hostname(), pid: process.pid };
 
+/**
+ * The columns every store writes first, in this order: at, user, cursor, client, host, pid,
+ * operation, project, namespace, key, context. The digests, old value and detail follow.
+ */
+export function auditRecordHead(
+  at: number,
+  actor: Actor | undefined,
+  operation: AuditOperation,
+  address: { project?: string; namespace?: string; key?: string; context?: string | null } | null | undefined,
+): Array<string | number | null> {
+  return [
+    at,
+    actor?.user ?? null,
+    actor?.cursor ?? null,
+    actor?.client ?? null,
+    PROCESS_IDENTITY.host,
+    PROCESS_IDENTITY.pid,
+    operation,
+    address?.project ?? null,
+    address?.namespace ?? null,
+    address?.key ?? null,
+    address?.context ?? null,
+  ];
+}
+
 export function parseSettings(rows: Array<[string, string]>): AuditSettings {
   const settings = { ...DEFAULT_AUDIT_SETTINGS };
   for (const [name, value] of rows) {

@@ -1,5 +1,5 @@
 import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
-import { type Actor, AUDIT_SCHEMA_SQL, AUDIT_TABLE, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, currentActor, DEFAULT_AUDIT_SETTINGS, digest, digestBytes, digestHex, parseSettings, PROCESS_IDENTITY, SETTINGS_TABLE, settingsRows } from './audit';
+import { type Actor, AUDIT_SCHEMA_SQL, AUDIT_TABLE, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, currentActor, DEFAULT_AUDIT_SETTINGS, digest, digestBytes, digestHex, parseSettings, auditRecordHead, SETTINGS_TABLE, settingsRows } from './audit';
 import { ConditionFailedError, ProntoError, throwIfCancelled } from './errors';
 import { LATEST_SCHEMA_ADDITIONS, LATEST_SCHEMA_VERSION, type MigrationReport, OLDER_DUPLICATES_WHERE, pendingMigrations, UNIQUE_ADDRESS_INDEX } from './migrations';
 import { inspectSchema, SCHEMA_SQL } from './schema';
@@ -561,17 +561,7 @@ export class SqlJsStore implements KvStore {
         `INSERT INTO ${AUDIT_TABLE} (at, user, cursor, client, host, pid, operation, project, namespace, key, context, old_digest, new_digest, old_value, detail)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
-          this.now(),
-          actor?.user ?? null,
-          actor?.cursor ?? null,
-          actor?.client ?? null,
-          PROCESS_IDENTITY.host,
-          PROCESS_IDENTITY.pid,
-          operation,
-          address?.project ?? null,
-          address?.namespace ?? null,
-          address?.key ?? null,
-          address?.context ?? null,
+          ...auditRecordHead(this.now(), actor, operation, address),
           digestBytes(digest(before)),
           digestBytes(digest(after)),
           kept,

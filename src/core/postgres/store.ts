@@ -15,7 +15,7 @@
  * (or `initialize`) creates the schema at the latest version.
  */
 import { randomUUID } from 'node:crypto';
-import { type Actor, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, DEFAULT_AUDIT_SETTINGS, digest, parseSettings, PROCESS_IDENTITY, settingsRows } from '../audit';
+import { type Actor, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, DEFAULT_AUDIT_SETTINGS, digest, auditRecordHead, parseSettings, settingsRows } from '../audit';
 import type { MigrationReport } from '../migrations';
 import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from '../store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from '../types';
@@ -840,17 +840,7 @@ export class PostgresStore implements KvStore {
         `INSERT INTO ${this.S}.prontodb_audit (at, "user", cursor, client, host, pid, operation, project, namespace, key, context, old_digest, new_digest, old_value, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [
-          this.now(),
-          actor?.user ?? null,
-          actor?.cursor ?? null,
-          actor?.client ?? null,
-          PROCESS_IDENTITY.host,
-          PROCESS_IDENTITY.pid,
-          operation,
-          address?.project ?? null,
-          address?.namespace ?? null,
-          address?.key ?? null,
-          address?.context ?? null,
+          ...auditRecordHead(this.now(), actor, operation, address),
           digest(before),
           digest(after),
           kept,
