@@ -22,6 +22,12 @@ class DashboardPanel implements vscode.Disposable {
   private dashboard: DashboardService;
   private watching: Disposable | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /**
+   * A database chosen in the tree that the page has not asked for yet. A webview that is not live
+   * (a background tab being restored, a page still loading) drops messages, so the host repeats it
+   * after the page's hello and forgets it once the page requests that database.
+   */
+  private pendingShow: string | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -65,9 +71,18 @@ class DashboardPanel implements vscode.Disposable {
     });
   }
 
+  showDatabase(database: string): void {
+    this.pendingShow = database;
+    void this.panel.webview.postMessage({ type: 'show', database });
+  }
+
   private async answer(message: unknown): Promise<void> {
+    const request = (message as { request?: { type?: unknown; database?: unknown } } | undefined)?.request;
+    if (request?.type === 'database' && request.database === this.pendingShow) this.pendingShow = undefined;
     try {
       await this.panel.webview.postMessage(await this.dashboard.handle(message));
+      // The page shows a notice that comes after its hello as a click; one before it would be lost.
+      if (request?.type === 'hello' && this.pendingShow) void this.panel.webview.postMessage({ type: 'show', database: this.pendingShow });
     } catch (error) {
       // A bug, not a failure the page can show: the log has it, and the page's request times out.
       this.service.log.error(`dashboard: ${(error as Error)?.stack ?? String(error)}`);
@@ -107,7 +122,7 @@ export function registerDashboard(service: ProntoService, context: vscode.Extens
       current = new DashboardPanel(panel, service, context.extensionUri, version);
     }
     // A database chosen in the tree: the page opens it (the page treats this like a click).
-    if (database) void current.panel.webview.postMessage({ type: 'show', database });
+    if (database) current.showDatabase(database);
     return current;
   };
   return [

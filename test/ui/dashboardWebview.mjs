@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, openViewContainer, openWorkbench, runCommandFromPalette, startCodeServer } from '../vscode/codeServer.mjs';
+import { REPO_ROOT, chooseFromContextMenu, openViewContainer, openWorkbench, runCommandFromPalette, startCodeServer } from '../vscode/codeServer.mjs';
 import { checkRunner, runStandalone } from './checks.mjs';
 import { FIXTURE, MAIN_KEYS, makeFixture, savePicture } from './dashboardBrowser.mjs';
 import { WALKTHROUGH_VIEWPORT, walkthroughChecks } from './walkthrough.mjs';
@@ -120,13 +120,28 @@ export async function runDashboardWebviewTest({ log = console.log, keep = false,
       await openViewContainer(page, 'ProntoDB', { timeout: 30_000 });
       const legacy = page.locator('.part.sidebar .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^legacy$/ }) }).first();
       await legacy.waitFor({ timeout: 30_000 });
-      await legacy.click({ button: 'right' });
-      await page.locator('.context-view .action-item', { hasText: 'Open Dashboard' }).first().click();
-      await frame.locator('section.page.database h1', { hasText: /^legacy$/ }).waitFor({ timeout: 15_000 });
-      await frame.locator('.tile', { hasText: 'Duplicate rows' }).waitFor({ timeout: 15_000 });
+      await chooseFromContextMenu(page, legacy, 'Open Dashboard');
+      // Found again: if VS Code reloaded the webview on the way (a hidden panel's frame is rebuilt), the old frame is gone.
+      const shown = await dashboardFrame(page);
+      await shown.locator('section.page.database h1', { hasText: /^legacy$/ }).waitFor({ timeout: 15_000 });
+      await shown.locator('.tile', { hasText: 'Duplicate rows' }).waitFor({ timeout: 15_000 });
     });
 
     await walkthroughChecks({ page, check, log });
+
+    await check('"Open Dashboard" on a database while the panel is behind another editor brings it forward on that database', async () => {
+      // A background webview is not live (no retainContextWhenHidden): revealing rebuilds its page,
+      // which must still learn which database was chosen.
+      // The walkthrough's checks just ran: its editor is in front of the panel.
+      assert.equal(await page.locator('.tabs-container .tab.active', { hasText: 'ProntoDB Dashboard' }).count(), 0, 'the panel is behind another editor');
+      await openViewContainer(page, 'ProntoDB', { timeout: 30_000 });
+      const work = page.locator('.part.sidebar .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^work$/ }) }).first();
+      await work.waitFor({ timeout: 30_000 });
+      await chooseFromContextMenu(page, work, 'Open Dashboard');
+      await page.locator('.tabs-container .tab.active', { hasText: 'ProntoDB Dashboard' }).first().waitFor({ timeout: 15_000 });
+      const shown = await dashboardFrame(page);
+      await shown.locator('section.page.database h1', { hasText: /^work$/ }).waitFor({ timeout: 15_000 });
+    });
   } catch (error) {
     if (!counts.failed) { counts.failed++; log(`  ✖ ${error && error.stack || error}`); }
   } finally {

@@ -49,7 +49,8 @@ export async function walkthroughChecks({ page, check, log }) {
     // The editor gets the window's width (no side bar): the walkthrough then lays out steps and media side by side.
     // Keys pressed while a webview (the step's media) has the focus go to its frame: focus the walkthrough first.
     await page.locator('.gettingStartedSlideDetails h2', { hasText: 'Get Started with ProntoDB' }).first().click();
-    await runCommandFromPalette(page, 'View: Close Primary Side Bar');
+    // The title bar's layout control, not the palette: F1 would go to the media's webview if it had the focus.
+    await page.locator('.part.titlebar .action-item a[aria-label^="Toggle Primary Side Bar"]').first().click();
     await page.locator('.part.sidebar').waitFor({ state: 'hidden', timeout: 10_000 });
     await step(STEP_TITLES[0]).click();
     await media.locator('h1, h2, h3', { hasText: 'Your first database' }).first().waitFor({ timeout: 30_000 });

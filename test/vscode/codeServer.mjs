@@ -337,10 +337,37 @@ export async function waitForTreeItem(page, text, { timeout = 30000 } = {}) {
   return row;
 }
 
+/**
+ * Right-clicks `row` and chooses `label` from its context menu, as a user would. The workbench's
+ * menu ignores a mouse-up that comes too soon after it opened, so a click that left the menu open
+ * is repeated (the menu still open is the evidence the choice was not taken).
+ */
+export async function chooseFromContextMenu(page, row, label, { timeout = 15000 } = {}) {
+  const deadline = Date.now() + timeout;
+  const menu = page.locator('.context-view .monaco-menu').first();
+  const item = page.locator('.context-view .action-item', { hasText: label }).first();
+  await row.click({ button: 'right' });
+  await item.waitFor({ state: 'visible', timeout });
+  for (;;) {
+    await item.click();
+    try {
+      await menu.waitFor({ state: 'hidden', timeout: 2000 });
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw new Error(`the context menu stayed open after choosing '${label}' for ${timeout} ms`, { cause: error });
+    }
+  }
+}
+
+function exactText(text) {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+}
+
 /** Runs a command from the command palette (F1) by its title, as a user would. */
 export async function runCommandFromPalette(page, title, { timeout = 30000 } = {}) {
   const deadline = Date.now() + timeout;
   const input = page.locator('.quick-input-widget input').first();
+  const row = page.locator('.quick-input-widget .monaco-list-row', { has: page.locator('.label-name', { hasText: exactText(title) }) }).first();
   // The palette can close again right after it opened (a webview taking the focus, a layout being
   // restored): open it again until the command is typed and listed, within the timeout.
   for (let attempt = 1; ; attempt++) {
@@ -349,14 +376,17 @@ export async function runCommandFromPalette(page, title, { timeout = 30000 } = {
       await page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: Math.min(left, 10000) });
       await input.fill(`>${title}`, { timeout: Math.min(left, 5000) });
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: Math.min(left, 10000) });
+      await row.waitFor({ state: 'visible', timeout: Math.min(left, 10000) });
       break;
     } catch (error) {
       if (Date.now() >= deadline || attempt >= 5) throw error;
-      await page.keyboard.press('Escape').catch(() => undefined);
+      // Only a palette that is open gets Escape: elsewhere the key has meanings of its own (a
+      // walkthrough goes back to the Welcome page on it).
+      if (await input.isVisible()) await page.keyboard.press('Escape').catch(() => undefined);
     }
   }
-  await page.keyboard.press('Enter');
+  // The row with this title, not whichever the list put first (a recently used command can lead).
+  await row.click();
 }
 
 /**
