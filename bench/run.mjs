@@ -613,6 +613,54 @@ section('dashboard', () => {
   );
 });
 
+// ---- 11. a database on a PostgreSQL server (issue 11) ------------------------------------------------------
+
+section('postgres', () => {
+  log('11. PostgreSQL on loopback (fsync on) next to the file store: warm get, durable set, 8 concurrent writers');
+  waitForQuiet('postgres');
+  const child = spawnSync(process.execPath, [path.join(BENCH_DIR, 'postgres.mjs')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const line = (child.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (child.status !== 0 || !line) throw new Error(`postgres.mjs failed (exit ${child.status ?? child.signal}):\n${child.stdout}`);
+  const r = JSON.parse(line.slice('RESULT '.length));
+  if (r.unavailable) {
+    rows.push({ name: 'PostgreSQL server (loopback): warm `get`, durable `set`, 8 writers', ours: 'not measured', base: '', ratio: NaN, ratioLabel: 'n/a', target: 'info', pass: undefined });
+    notes.push(`postgres: not measured: ${r.unavailable}.`);
+    return;
+  }
+  const { server, file } = r.getset;
+  rows.push({
+    name: `PostgreSQL server (loopback) vs file store: warm \`get\`, 10k keys, ${server.get.count} random gets each, ms median / p99 (info)`,
+    ours: `${fmt(server.get.median, 3)} / ${fmt(server.get.p99, 3)}`,
+    base: `${fmt(file.get.median, 3)} / ${fmt(file.get.p99, 3)} (file store)`,
+    ratio: server.get.median / file.get.median,
+    target: 'info',
+    pass: undefined,
+  });
+  rows.push({
+    name: `PostgreSQL server (loopback, fsync on) vs file store: durable \`set\`, 10k keys, ${server.set.count} sequential each, ms median / p99 (info)`,
+    ours: `${fmt(server.set.median, 2)} / ${fmt(server.set.p99, 2)}`,
+    base: `${fmt(file.set.median, 2)} / ${fmt(file.set.p99, 2)} (file store)`,
+    ratio: server.set.median / file.set.median,
+    target: 'info',
+    pass: undefined,
+  });
+  const w = (x) => `${fmt(x.perSecond, 0)} sets/s (${x.total} in ${fmt(x.seconds, 1)} s)`;
+  rows.push({
+    name: '8 concurrent writer processes, durable `set` of their own keys for 5 s: total throughput, sets/s (higher is better; info)',
+    ours: w(r.serverWriters),
+    base: `${w(r.fileWriters)} (the same on one database file)`,
+    ratio: r.serverWriters.perSecond / r.fileWriters.perSecond,
+    ratioLabel: `${fmt(r.serverWriters.perSecond / r.fileWriters.perSecond, 2)}x the file's`,
+    target: 'info',
+    pass: undefined,
+  });
+  notes.push(
+    `postgres: gets and sets alternate between the server and the file store round by round (10 rounds), so load spells hit both; every acknowledged set was read back by a fresh store (a new connection / a fresh load): none lost. ` +
+      `Writers per process: server [${r.serverWriters.perWriter.join(', ')}], file [${r.fileWriters.perWriter.join(', ')}]; every acknowledged write of every writer found afterwards. ` +
+      'The server runs on the same 2 cores as the writers, with fsync on and synchronous_commit on.',
+  );
+});
+
 // ---- report -----------------------------------------------------------------------------------------------
 
 const cpus = os.cpus();
