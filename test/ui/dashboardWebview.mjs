@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, chooseFromContextMenu, openViewContainer, openWorkbench, runCommandFromPalette, startCodeServer } from '../vscode/codeServer.mjs';
 import { checkRunner, runStandalone } from './checks.mjs';
-import { FIXTURE, MAIN_KEYS, makeFixture, savePicture } from './dashboardBrowser.mjs';
+import { FIXTURE, MAIN_KEYS, makeFixture, renewLeases, savePicture } from './dashboardBrowser.mjs';
 import { WALKTHROUGH_VIEWPORT, walkthroughChecks } from './walkthrough.mjs';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -59,6 +59,7 @@ export async function runDashboardWebviewTest({ log = console.log, keep = false,
     // Extensions' commands are in the palette once ProntoDB's activity-bar entry shows.
     await page.locator('.part.activitybar .action-item a[aria-label^="ProntoDB"]').first().waitFor({ timeout: 60_000 });
     log(`  workbench up (${secs()})`);
+    renewLeases(cli);
     let frame;
 
     await check('"ProntoDB: Open Dashboard" from the command palette opens the dashboard in a webview panel: the Overview shows the fixture', async () => {
