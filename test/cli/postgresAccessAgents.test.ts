@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { readOnlyTitle } from '../../media/dashboard/format';
 import { CLI, Sandbox } from '../helpers/cliHarness';
 import { startTeam, type Team } from '../helpers/postgresTeam';
 
@@ -131,6 +132,10 @@ describe('PostgreSQL reader role through MCP and the dashboard server', function
       assert.equal(overview.ok, true, JSON.stringify(overview));
       const active = (overview.result.databases as Array<{ ref: string; active: boolean; status: { writable: boolean; read_only_reason: string | null } }>).find((db) => db.active)!;
       assert.deepEqual([active.status.writable, /^role rita may not write/.test(active.status.read_only_reason ?? '')], [false, true], JSON.stringify(active.status));
+      // The page's lock badge (overview row and database page) takes its title from these fields.
+      assert.match(readOnlyTitle(active.status)!, /^Read-only: role rita may not write postgres:\/\/rita:\*\*\*@127\.0\.0\.1:\d+\/team \(no INSERT, UPDATE and DELETE on its tables\)$/);
+      const writable = { ...active.status, writable: true, read_only_reason: null };
+      assert.equal(readOnlyTitle(writable), undefined);
 
       const before = await team.fingerprint('prontodb_main');
       const plan = { project: 'work', namespace: 'notes', key: 'plan', context: null };
