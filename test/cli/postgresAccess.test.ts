@@ -95,6 +95,29 @@ describe('PostgreSQL roles and row-level security (docs/postgres/*.sql)', functi
     await ok('ada', ['db', 'delete', 'legacy', '--force']);
   });
 
+  it('a read-only session (default_transaction_read_only) is read-only too; a role without privileges is refused reading, not told it wrote', async () => {
+    await ok('ada', ['--database', 'sessions', 'set', 'app.cfg.mode', 'blue']);
+    await team.superuser([
+      `CREATE ROLE rory LOGIN PASSWORD 'rory-pw-5' IN ROLE ${GROUPS.writer}`,
+      `ALTER ROLE rory SET default_transaction_read_only = on`,
+      `CREATE ROLE nobody LOGIN PASSWORD 'nobody-pw-6'`,
+    ]);
+    team.passwords.push('rory-pw-5', 'nobody-pw-6');
+    const as = (user: string, password: string) => ['--database-url', team.cluster.url({ user, password, database: 'team', prontodb: 'sessions' })];
+    const rory = as('rory', 'rory-pw-5');
+    const status = JSON.parse((await box.run([...rory, 'status', '--json'], { via: 'spawn' })).stdout);
+    assert.deepEqual([status.writable, status.read_only_reason], [false, `${status.location}: the session of role rory is read-only (default_transaction_read_only)`]);
+    const write = await box.run([...rory, 'set', 'app.cfg.mode', 'red'], { via: 'spawn' });
+    assert.deepEqual([write.code, write.stderr.trim().split('\n').length], [1, 1]);
+    assert.match(write.stderr, /^Error: read-only: .* refuses this write \(cannot execute SELECT FOR UPDATE in a read-only transaction\)$/m);
+    assert.equal((await box.run([...rory, 'get', 'app.cfg.mode'], { via: 'spawn' })).stdout, 'blue\n');
+    const read = await box.run([...as('nobody', 'nobody-pw-6'), 'get', 'app.cfg.mode'], { via: 'spawn' });
+    assert.equal(read.code, 1);
+    assert.match(read.stderr, /^Error: postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:\d+\/team\?prontodb=sessions: reading refused \(permission denied for schema prontodb_sessions\); the role needs the reader's privileges/);
+    printed.push(status.location, write.stderr, read.stderr);
+    await ok('ada', ['db', 'delete', 'sessions', '--force']);
+  });
+
   describe('the reader on every writing command', () => {
     before(async () => {
       await ok('ada', ['db', 'create', 'main']);
