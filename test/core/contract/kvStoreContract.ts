@@ -426,6 +426,10 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
           ['removeCache', () => reader.removeCache('p', 'cache')],
           ['importEntries', () => reader.importEntries([entry(at('p', 'n', 'imported'), 'x')], [])],
           ['configureAudit', () => reader.configureAudit({ enabled: true })],
+          ['rename', () => reader.rename(at('p', 'n', 'k'), at('p', 'n', 'moved'))],
+          ['deleteScope', () => reader.deleteScope({ project: 'p', namespace: 'n' })],
+          ['purgeExpired', () => reader.purgeExpired()],
+          ['compact', () => reader.compact()],
         ];
         for (const [name, write] of writes) await assert.rejects(write(), (error: unknown) => isProntoError(error), name);
         assert.deepEqual(
