@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { readOnlyTitle } from '../../media/dashboard/format';
+import type { DatabaseStatus } from '../../src/core/health/status';
 import { CLI, Sandbox } from '../helpers/cliHarness';
 import { startTeam, type Team } from '../helpers/postgresTeam';
 
@@ -113,7 +114,7 @@ describe('PostgreSQL reader role through MCP and the dashboard server', function
       });
       const token = address.searchParams.get('token')!;
       let id = 0;
-      const api = (request: unknown): Promise<{ ok: boolean; result?: any; error?: { code: string; message: string } }> =>
+      const api = (request: unknown): Promise<{ ok: boolean; result?: { databases?: Array<{ ref: string; active: boolean; status: DatabaseStatus }>; entry?: { value: string } | null }; error?: { code: string; message: string } }> =>
         new Promise((resolve, reject) => {
           const body = JSON.stringify({ id: ++id, request });
           const req = http.request(
@@ -130,7 +131,7 @@ describe('PostgreSQL reader role through MCP and the dashboard server', function
 
       const overview = await api({ type: 'overview' });
       assert.equal(overview.ok, true, JSON.stringify(overview));
-      const active = (overview.result.databases as Array<{ ref: string; active: boolean; status: { writable: boolean; read_only_reason: string | null } }>).find((db) => db.active)!;
+      const active = overview.result!.databases!.find((db) => db.active)!;
       assert.deepEqual([active.status.writable, /^role rita may not write/.test(active.status.read_only_reason ?? '')], [false, true], JSON.stringify(active.status));
       // The page's lock badge (overview row and database page) takes its title from these fields.
       assert.match(readOnlyTitle(active.status)!, /^Read-only: role rita may not write postgres:\/\/rita:\*\*\*@127\.0\.0\.1:\d+\/team \(no INSERT, UPDATE and DELETE on its tables\)$/);
@@ -159,7 +160,7 @@ describe('PostgreSQL reader role through MCP and the dashboard server', function
       }
       assert.equal(await team.fingerprint('prontodb_main'), before, 'nothing changed');
       const got = await api({ type: 'get', database: active.ref, address: plan });
-      assert.equal(got.result.entry.value, 'step 1');
+      assert.equal(got.result!.entry!.value, 'step 1');
       assert.doesNotMatch(output, /rita-pw/, 'no password in what the server printed');
     });
   });
