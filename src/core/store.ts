@@ -130,8 +130,8 @@ export interface KvStore {
   onDidChange(listener: (event: ChangeEvent) => void): Disposable;
   /**
    * Whether writes would be allowed, asked without writing (a read-only file or directory, a server
-   * role without write privileges, a read-only standby). Writes that are refused fail with a
-   * `read-only: …` error whatever this says; this is for showing it beforehand.
+   * role without write privileges, a read-only standby), to show it beforehand. Refused writes fail
+   * whatever this says: `read-only: …` from a server, the file system's reason from a file.
    */
   writeAccess(): Promise<WriteAccess>;
 
