@@ -114,7 +114,15 @@ describe('PostgreSQL roles and row-level security (docs/postgres/*.sql)', functi
     const read = await box.run([...as('nobody', 'nobody-pw-6'), 'get', 'app.cfg.mode'], { via: 'spawn' });
     assert.equal(read.code, 1);
     assert.match(read.stderr, /^Error: postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:\d+\/team\?prontodb=sessions: reading refused \(permission denied for schema prontodb_sessions\); the role needs the reader's privileges/);
-    printed.push(status.location, write.stderr, read.stderr);
+    const nobodyStatus = await box.run([...as('nobody', 'nobody-pw-6'), 'status'], { via: 'spawn' });
+    assert.equal(nobodyStatus.code, 1);
+    assert.match(nobodyStatus.stderr, /^Error: .*: reading refused \(permission denied for schema prontodb_sessions\)/);
+    // Listing leaves out what the role may not read instead of failing on it.
+    const listed = await box.run([...as('nobody', 'nobody-pw-6'), 'db', 'list'], { via: 'spawn' });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.doesNotMatch(listed.stdout, /sessions/);
+    assert.match(await ok('rita', ['db', 'list']), /sessions/);
+    printed.push(status.location, write.stderr, read.stderr, nobodyStatus.stderr, listed.stdout);
     await ok('ada', ['db', 'delete', 'sessions', '--force']);
   });
 
