@@ -54,11 +54,16 @@ describe('PostgreSQL roles and row-level security (docs/postgres/*.sql)', functi
   };
 
   it('the admin creates, compacts and deletes databases; the writer writes values but cannot create, delete or compact; the reader only reads', async () => {
+    fs.writeFileSync(box.path('ops.json'), JSON.stringify({ entries: [{ project: 'app', namespace: 'cfg', key: 'imported', context: null, value: 'x' }] }));
     await ok('ada', ['db', 'create', 'ops']);
     await ok('ada', ['--database', 'ops', 'set', 'app.cfg.mode', 'blue']);
     await ok('wes', ['--database', 'ops', 'set', 'app.cfg.mode', 'green']);
     await ok('wes', ['--database', 'ops', 'create-cache', 'app.leases', '60']);
     await ok('wes', ['--database', 'ops', 'set', 'app.leases.job', 'wes', '--if-absent', '--ttl', '30']);
+    // The audit log and its settings are the writer's too (README: what each role may do).
+    await ok('wes', ['--database', 'ops', 'audit', 'on', '--keep-rows', '100']);
+    await ok('wes', ['--database', 'ops', 'purge']);
+    await ok('wes', ['--database', 'ops', 'import', box.path('ops.json')]);
     assert.equal(await ok('rita', ['--database', 'ops', 'get', 'app.cfg.mode']), 'green\n');
     assert.equal(await ok('rita', ['--database', 'ops', 'keys', 'app.leases']), 'job\n');
 
