@@ -7,8 +7,9 @@
 --           settings); cannot create or delete a database or change its tables.
 --   reader  reads only: every writing command, tool and UI action fails with "read-only: ...".
 --
--- Run it as a superuser (or a role with CREATEROLE that is a member of the admin role), with psql,
--- on the PostgreSQL database the team's URLs name:
+-- Run it as a superuser, with psql, on the PostgreSQL database the team's URLs name (tested so; a
+-- managed service's administrator that is no superuser needs CREATEROLE, and membership in the roles
+-- whose databases it hands to the admin: not tested):
 --
 --   psql "postgres://postgres@db.example/team" -v admin=prontodb_admin \
 --        -v writer=prontodb_writer -v reader=prontodb_reader -f docs/postgres/roles.sql
