@@ -102,6 +102,15 @@ export function fragmentation(status: Pick<DatabaseStatus, 'pages' | 'free_pages
   return { freeBytes: status.free_pages * status.page_size, share };
 }
 
+/**
+ * The title of a database's read-only badge (this user may not write it: a server role without
+ * write privileges, a read-only file), or undefined when it is writable. Hosts older than the
+ * field send no `writable`: no badge.
+ */
+export function readOnlyTitle(status: Partial<Pick<DatabaseStatus, 'writable' | 'read_only_reason'>>): string | undefined {
+  return status.writable === false ? `Read-only: ${status.read_only_reason ?? 'this user may not write it'}` : undefined;
+}
+
 /** The name people know a database by: its name, else where it is. */
 export function databaseLabel(status: Pick<DatabaseStatus, 'database' | 'location'>): string {
   return status.database ?? status.location;

@@ -6,7 +6,8 @@ import { inspectSchema, SCHEMA_SQL } from './schema';
 import { ChangedDuringCommit, type DatabaseImage, type FileVersion, type FileWrite, type SqliteFileBacking } from './sqliteFileBacking';
 import { openTrackedDatabase, type PageTracker } from './sqlJsPages';
 import { rememberVerified, verifiedAt } from './verifiedVersions';
-import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from './store';
+import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats, WriteAccess } from './store';
+import { fileWriteAccess } from './fileAccess';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from './types';
 
 export interface SqlJsStoreOptions {
@@ -139,6 +140,10 @@ export class SqlJsStore implements KvStore {
 
   get location(): string {
     return this.backing.location;
+  }
+
+  async writeAccess(): Promise<WriteAccess> {
+    return fileWriteAccess(this.location);
   }
 
   /** Seconds, as stored in the file. */

@@ -82,6 +82,9 @@ export interface NamespaceStats {
   expiring: { minute: number; hour: number; day: number };
 }
 
+/** Whether this program may write the database, and if not, why (shown as `read-only: <reason>`). */
+export type WriteAccess = { writable: true } | { writable: false; reason: string };
+
 export interface ChangeEvent {
   /** 'local': this process committed; 'external': another process replaced the file. */
   origin: 'local' | 'external';
@@ -125,6 +128,12 @@ export interface KvStore {
   /** Writes all entries in one durable commit: all or nothing. Returns how many were written. */
   importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options?: ImportOptions): Promise<number>;
   onDidChange(listener: (event: ChangeEvent) => void): Disposable;
+  /**
+   * Whether writes would be allowed, asked without writing (a read-only file or directory, a server
+   * role without write privileges, a read-only standby), to show it beforehand. Refused writes fail
+   * whatever this says: `read-only: …` from a server, the file system's reason from a file.
+   */
+  writeAccess(): Promise<WriteAccess>;
 
   // ---- health and maintenance (prontodb status, doctor, migrate) ---------------------------------
   stats(): Promise<StoreStats>;

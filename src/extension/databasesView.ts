@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { displayKey, formatAddress } from '../core/address';
 import { displayLocation, isUrlLocation, locationStem } from '../core/location';
+import { fileWriteAccess } from '../core/fileAccess';
 import type { ResolvedTarget, Session } from '../core/pronto';
 import type { ListQuery } from '../core/store';
 import type { Entry } from '../core/types';
@@ -18,7 +19,7 @@ export interface DatabaseRef {
 
 export type DatabasesNode =
   /** `missing`: the active target's file does not exist yet (the first write creates it). */
-  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number; location: string; missing?: boolean }
+  | { kind: 'database'; ref: DatabaseRef; active: boolean; size?: number; location: string; missing?: boolean; readOnly?: string }
   | { kind: 'project'; ref: DatabaseRef; project: string }
   /** `keys`: how many live keys, counted up to COUNT_LIMIT (`more` when there are more). */
   | { kind: 'namespace'; ref: DatabaseRef; project: string; namespace: string; ttl?: number; keys?: { count: number; more: boolean } }
@@ -31,6 +32,9 @@ export type DatabasesNode =
  * the WASM engine, and the tree must stay fast on any namespace.
  */
 export const COUNT_LIMIT = 1000;
+
+/** How long the tree waits for a server to say whether this user may write it. */
+const READ_ONLY_CHECK_MS = 3000;
 
 /** "1 key", "12 keys", "1,000+ keys". */
 export function describeCount(counted: { count: number; more: boolean }, noun: string): string {
@@ -146,14 +150,19 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         const item = new vscode.TreeItem(node.ref.database, state);
         item.id = nodeId(node);
         item.iconPath = new vscode.ThemeIcon('database', node.active ? new vscode.ThemeColor('charts.green') : undefined);
-        const facts = [node.active ? 'active' : undefined, node.missing ? 'not created yet' : node.size === undefined ? undefined : formatSize(node.size)].filter(
+        const facts = [node.active ? 'active' : undefined, node.readOnly !== undefined ? 'read-only' : undefined, node.missing ? 'not created yet' : node.size === undefined ? undefined : formatSize(node.size)].filter(
           (fact): fact is string => fact !== undefined,
         );
         item.description = facts.join(' · ');
-        item.tooltip = node.missing ? `${displayLocation(node.location)}\n\nNot created yet: the first value written creates it.` : displayLocation(node.location);
+        item.tooltip = [
+          displayLocation(node.location),
+          ...(node.missing ? ['Not created yet: the first value written creates it.'] : []),
+          ...(node.readOnly !== undefined ? [`Read-only: ${node.readOnly}`] : []),
+        ].join('\n\n');
         // Screen readers read the name and the facts, not the file path of the tooltip.
         item.accessibilityInformation = { label: [node.ref.database, ...facts].join(', '), role: 'treeitem' };
-        item.contextValue = node.active ? 'activeDatabase' : 'database';
+        // The ReadOnly suffix hides the menu's writing actions (package.json: the `when` clauses end in `$`).
+        item.contextValue = `${node.active ? 'activeDatabase' : 'database'}${node.readOnly !== undefined ? 'ReadOnly' : ''}`;
         // Health marks (healthDecorations.ts) attach to this URI.
         item.resourceUri = databaseUri(node.ref);
         return item;
@@ -254,7 +263,8 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     switch (node.kind) {
       case 'database': {
         // Opening a database that does not exist would create its folder: nothing to show, nothing made.
-        if (!fs.existsSync(this.service.fileOf(node.ref))) return [];
+        const location = this.service.fileOf(node.ref);
+        if (!isUrlLocation(location) && !fs.existsSync(location)) return [];
         const session = await this.sessionOf(node.ref);
         return (await session.projects()).map((project) => ({ kind: 'project', ref: node.ref, project }));
       }
@@ -292,7 +302,7 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
    * Every database, the active one marked. With no database at all and nothing chosen, the view is
    * empty, so VS Code shows its welcome content; nothing is created on disk until the user writes.
    */
-  private roots(): DatabasesNode[] {
+  private async roots(): Promise<DatabasesNode[]> {
     this.namespaceNodes.clear();
     const databases = this.service.pronto.listDatabases();
     void vscode.commands.executeCommand('setContext', 'prontodb.hasDatabases', databases.length > 0);
@@ -331,6 +341,11 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
         nodes.unshift({ kind: 'database', ref, active: true, location: target.location, missing: !exists });
       }
     }
+    await Promise.all(
+      nodes.map(async (node) => {
+        if (node.kind === 'database') node.readOnly = await this.readOnlyReason(node.location);
+      }),
+    );
     if (problem) nodes.unshift(problem);
     const ignored = this.service.ignoredWorkdirFile();
     if (ignored) {
@@ -345,6 +360,29 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
       });
     }
     return nodes;
+  }
+
+  /**
+   * Why this user may not write the database, or undefined (writable, or not known in time). A file
+   * asks the file system; a server its catalog, through the store the view uses anyway, at most
+   * READ_ONLY_CHECK_MS so an unreachable server does not hold up the tree (its rows say what failed).
+   */
+  private async readOnlyReason(location: string): Promise<string | undefined> {
+    if (!isUrlLocation(location)) {
+      const access = fileWriteAccess(location);
+      return access.writable ? undefined : access.reason;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const asked = (async () => (await this.service.pronto.store(location)).writeAccess())();
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), READ_ONLY_CHECK_MS)));
+      const access = await Promise.race([asked, late]);
+      return access && !access.writable ? access.reason : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The view shows stored projects as they are, meta prefixes included. */

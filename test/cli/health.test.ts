@@ -70,7 +70,7 @@ describe('status', () => {
     const before = fs.readFileSync(file);
     const status = JSON.parse(await box.ok(['status', '--json'])) as Record<string, unknown>;
     assert.deepEqual(Object.keys(status), [
-      'format', 'database', 'location', 'backend', 'chosen_by', 'cursor', 'user', 'exists', 'size_bytes', 'page_size', 'pages', 'free_pages',
+      'format', 'database', 'location', 'backend', 'chosen_by', 'cursor', 'user', 'exists', 'writable', 'read_only_reason', 'size_bytes', 'page_size', 'pages', 'free_pages',
       'keys', 'expired_entries', 'duplicate_rows', 'projects', 'namespaces', 'ttl_namespaces', 'oldest_write', 'newest_write',
       'schema_version', 'latest_schema_version', 'migration_available', 'backups',
     ]);

@@ -22,6 +22,7 @@ before(async function () {
   this.timeout(120_000);
   cluster = await startPostgres();
   teamUrl = (await cluster.createRoleAndDatabase('alice', 'team')).url;
+  await cluster.admin([`CREATE ROLE contract_reader LOGIN PASSWORD 'reader-pw'`]);
 });
 
 after(() => cluster?.destroy());
@@ -33,6 +34,18 @@ kvStoreContract('PostgreSQL store', async (now) => {
   return {
     open,
     openAnother: open,
+    // Another role with the reader's privileges of docs/postgres/roles.sql (SELECT only), granted by the owner.
+    openReadOnly: async () => {
+      const { schema, database } = parsePostgresLocation(location, usageError);
+      const owner = postgres(teamUrl, { max: 1, onnotice: () => undefined, fetch_types: false });
+      try {
+        await owner.unsafe(`GRANT USAGE ON SCHEMA "${schema}" TO contract_reader`);
+        await owner.unsafe(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO contract_reader`);
+      } finally {
+        await owner.end({ timeout: 1 });
+      }
+      return backend.createStore(cluster.url({ user: 'contract_reader', password: 'reader-pw', database: 'team', prontodb: database }));
+    },
     cleanup: async () => {
       if (await backend.exists(location)) await backend.atServer(teamUrl).deleteDatabase(parsePostgresLocation(location, usageError).database);
     },

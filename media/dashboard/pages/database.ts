@@ -9,7 +9,8 @@ import { barChart, emptyNote, writesChart } from '../chart';
 import { type Page, type PageContext, errorBox } from '../context';
 import { rememberNamespaces } from '../namespaceCache';
 import { append, clear, h, icon } from '../dom';
-import { databaseLabel, formatAddress, formatAge, formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp, fragmentation, parseIsoTime } from '../format';
+import { readOnlyBadge } from './overview';
+import { databaseLabel, readOnlyTitle, formatAddress, formatAge, formatBytes, formatCount, formatDuration, formatPercent, formatTimestamp, fragmentation, parseIsoTime } from '../format';
 import { namespaceBars, projectBars, ttlNamespaces, writesSeries } from '../series';
 
 function tile(label: string, value: string, detail?: string | Node, tone?: 'warn' | 'error'): HTMLElement {
@@ -42,7 +43,7 @@ export function databasePage(ctx: PageContext): Page {
     clear(body);
     const { status } = result;
     title.textContent = databaseLabel(status);
-    body.appendChild(h('p', { class: 'sub' }, `${status.location} · ${status.backend} · chosen by ${status.chosen_by}`));
+    body.appendChild(h('p', { class: 'sub' }, `${status.location} · ${status.backend} · chosen by ${status.chosen_by}`, readOnlyBadge(readOnlyTitle(status))));
     if (!status.exists) {
       body.appendChild(emptyNote('This database does not exist yet: the first write creates it.'));
       return;

@@ -2,7 +2,7 @@
 import type { DatabaseSummary } from '../../../src/core/dashboard/protocol';
 import { type Page, type PageContext, errorBox } from '../context';
 import { clear, h, icon } from '../dom';
-import { databaseLabel, formatAge, formatBytes, formatCount, parseIsoTime } from '../format';
+import { databaseLabel, formatAge, formatBytes, formatCount, parseIsoTime, readOnlyTitle } from '../format';
 
 export function healthBadge(health: DatabaseSummary['health'], exists = true): HTMLElement {
   if (!exists) return h('span', { class: 'badge badge-none' }, 'not created');
@@ -31,7 +31,7 @@ export function overviewPage(ctx: PageContext): Page {
       const row = h(
         'tr',
         { class: 'clickable', attrs: { 'data-ref': db.ref } },
-        h('td', { class: 'name' }, icon('database'), ' ', name, db.active ? h('span', { class: 'badge badge-active', title: `In use: ${db.status.chosen_by}` }, 'active') : null, db.name ? null : h('div', { class: 'sub' }, db.status.location)),
+        h('td', { class: 'name' }, icon('database'), ' ', name, db.active ? h('span', { class: 'badge badge-active', title: `In use: ${db.status.chosen_by}` }, 'active') : null, readOnlyBadge(readOnlyTitle(db.status)), db.name ? null : h('div', { class: 'sub' }, db.status.location)),
         h('td', { class: 'num' }, db.status.exists ? formatBytes(db.status.size_bytes) : '–'),
         h('td', { class: 'num' }, db.status.exists ? formatCount(db.status.keys) : '–'),
         h('td', { title: db.status.newest_write ?? '' }, formatAge(parseIsoTime(db.status.newest_write), now)),
@@ -60,4 +60,9 @@ export function overviewPage(ctx: PageContext): Page {
     }
   };
   return { element, refresh, concerns: () => true, dispose: () => undefined };
+}
+
+/** The lock badge of a database this user may not write. */
+export function readOnlyBadge(title: string | undefined): HTMLElement | null {
+  return title === undefined ? null : h('span', { class: 'badge badge-readonly', title }, icon('lock'), ' read-only');
 }

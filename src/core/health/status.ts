@@ -23,6 +23,10 @@ export interface DatabaseStatus {
   cursor: string | null;
   user: string;
   exists: boolean;
+  /** Whether this user may write it (a server role without write privileges, a read-only file: false). */
+  writable: boolean;
+  /** Why not, when writable is false; otherwise null. */
+  read_only_reason: string | null;
   size_bytes: number;
   page_size: number;
   pages: number;
@@ -68,7 +72,9 @@ export async function databaseStatus(pronto: ProntoDB, target: ResolvedTarget, o
   const backend = pronto.backends.forLocation(target.location, target.source);
   const exists = await backend.exists(target.location);
   let stats = EMPTY_STATS;
-  if (exists) stats = await (await pronto.store(target.location)).stats();
+  const store = await pronto.store(target.location);
+  if (exists) stats = await store.stats();
+  const access = await store.writeAccess();
   const directory = pronto.backupDirectory(options.backupDirectory);
   const backups = target.databaseName ? (await listBackups(directory, { database: target.databaseName })).filter((backup) => backup.kind === 'archive') : [];
   const newest = backups.reduce<(typeof backups)[number] | undefined>((best, backup) => (!best || backup.modified > best.modified ? backup : best), undefined);
@@ -81,6 +87,8 @@ export async function databaseStatus(pronto: ProntoDB, target: ResolvedTarget, o
     cursor: target.cursor?.name ?? null,
     user: target.user,
     exists,
+    writable: access.writable,
+    read_only_reason: access.writable ? null : access.reason,
     size_bytes: stats.sizeBytes,
     page_size: stats.pageSize,
     pages: stats.pageCount,
@@ -110,13 +118,15 @@ export async function databaseStatus(pronto: ProntoDB, target: ResolvedTarget, o
 export function formatStatus(status: DatabaseStatus): string[] {
   const mib = (bytes: number): string => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
   const name = status.database ?? (isUrlLocation(status.location) ? '(a server database)' : '(a file)');
-  if (!status.exists) return [`database:   ${name} at ${status.location} (does not exist yet)`, `chosen by:  ${status.chosen_by}`, `user:       ${status.user}`];
+  const access = `access:     ${status.writable ? 'read-write' : `read-only: ${status.read_only_reason}`}`;
+  if (!status.exists) return [`database:   ${name} at ${status.location} (does not exist yet)`, `chosen by:  ${status.chosen_by}`, `user:       ${status.user}`, access];
   const free = status.pages ? ` (${status.free_pages} free pages, ${((status.free_pages / status.pages) * 100).toFixed(0)}%)` : '';
   return [
     `database:   ${name} at ${status.location}`,
     `backend:    ${status.backend}`,
     `chosen by:  ${status.chosen_by}${status.cursor ? ` (cursor ${status.cursor})` : ''}`,
     `user:       ${status.user}`,
+    access,
     `size:       ${mib(status.size_bytes)}${free}`,
     `keys:       ${status.keys} live in ${status.projects} projects, ${status.namespaces} namespaces (${status.ttl_namespaces} TTL)`,
     ...(status.expired_entries ? [`expired:    ${status.expired_entries} not purged yet (prontodb purge)`] : []),

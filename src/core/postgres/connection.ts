@@ -86,7 +86,7 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EA
  * password); ProntoErrors pass through. SQLSTATE classes: 08 connection, 28 authorization,
  * 42501 / 25006 writes refused.
  */
-export function wrapError(core: CoreServices, location: string, error: unknown): ProntoError {
+export function wrapError(core: CoreServices, location: string, error: unknown, options: { reading?: boolean } = {}): ProntoError {
   if (error instanceof core.ProntoError) return error;
   const shown = displayLocation(location);
   const code = errorCode(error);
@@ -97,6 +97,11 @@ export function wrapError(core: CoreServices, location: string, error: unknown):
     text = `Cannot reach the server of ${shown}: ${message}`;
   } else if (code?.startsWith('28')) {
     text = `The server of ${shown} refused the login: ${message} (the password comes from the URL, PGPASSWORD or the environment)`;
+  } else if (code === '42501' && options.reading) {
+    // A role without SELECT (or USAGE on the schema) fails a read: it is not a refused write.
+    text = `${shown}: reading refused (${message}); the role needs the reader's privileges (docs/postgres/roles.sql)`;
+  } else if (code === '42501' && /row-level security/.test(message)) {
+    text = `read-only: ${shown} refuses this write: row-level security does not let this role write there (${message})`;
   } else if (code === '42501' || code === '25006') {
     text = `read-only: ${shown} refuses this write (${message})`;
   } else if (code === '3D000') {

@@ -6,12 +6,13 @@ import type { DatabaseInfo } from '../backend';
 import { connect, type CoreServices, type Sql, usageFailure, wrapError } from './connection';
 import { parsePostgresLocation, postgresDatabaseLocation, quoteIdentifier, SCHEMA_PREFIX, validateServerDatabaseName } from './location';
 
-async function withConnection<T>(core: CoreServices, location: string, work: (sql: Sql) => Promise<T>): Promise<T> {
+/** `reading`: a refusal (42501) is a read refused, not a write (connection.ts: wrapError). */
+async function withConnection<T>(core: CoreServices, location: string, work: (sql: Sql) => Promise<T>, options: { reading?: boolean } = {}): Promise<T> {
   const sql = connect(parsePostgresLocation(location, usageFailure(core)).serverUrl, { max: 1, idleTimeout: 1 });
   try {
     return await work(sql);
   } catch (error) {
-    throw wrapError(core, location, error);
+    throw wrapError(core, location, error, options);
   } finally {
     await sql.end({ timeout: 1 }).catch(() => undefined);
   }
@@ -23,7 +24,7 @@ export function databaseExists(core: CoreServices, location: string): Promise<bo
   return withConnection(core, location, async (sql) => {
     const [row] = await sql.unsafe('SELECT to_regclass($1) IS NOT NULL AS found', [`${quoteIdentifier(schema)}.prontodb_settings`]);
     return row!.found as boolean;
-  });
+  }, { reading: true });
 }
 
 /** Every ProntoDB database of the server `server` names, by name, with its size and last write. */
@@ -33,7 +34,12 @@ export function listDatabases(core: CoreServices, server: string): Promise<Datab
       `SELECT n.nspname AS schema,
               (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind = 'r') AS size
          FROM pg_namespace n
-        WHERE starts_with(n.nspname, $1) AND to_regclass(quote_ident(n.nspname) || '.prontodb_settings') IS NOT NULL
+        WHERE starts_with(n.nspname, $1)
+          -- Schemas this role may not read are left out (to_regclass would fail on them), in this order.
+          AND CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN false
+                   WHEN to_regclass(quote_ident(n.nspname) || '.prontodb_settings') IS NULL OR to_regclass(quote_ident(n.nspname) || '.kv') IS NULL THEN false
+                   ELSE has_table_privilege(to_regclass(quote_ident(n.nspname) || '.kv'), 'SELECT')
+                    AND has_table_privilege(to_regclass(quote_ident(n.nspname) || '.prontodb_settings'), 'SELECT') END
         ORDER BY n.nspname`,
       [SCHEMA_PREFIX],
     );
@@ -54,7 +60,7 @@ export function listDatabases(core: CoreServices, server: string): Promise<Datab
       found.push({ name, location, file: location, size: row.size as number, modified: new Date(seconds * 1000) });
     }
     return found;
-  });
+  }, { reading: true });
 }
 
 /** Drops the database's schema with everything in it, and tells its listeners. */

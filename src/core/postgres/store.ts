@@ -17,7 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, DEFAULT_AUDIT_SETTINGS, digest, auditRecordHead, parseSettings, settingsRows } from '../audit';
 import type { MigrationReport } from '../migrations';
-import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from '../store';
+import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats, WriteAccess } from '../store';
+import { compactRefusal, writeAccessOf } from './access';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from '../types';
 import { connect, type CoreServices, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
 import { ChangeListener } from './listener';
@@ -235,7 +236,7 @@ export class PostgresStore implements KvStore {
             this.schemaReady = false;
             return empty();
           }
-          throw wrapError(this.core, this.location, error);
+          throw wrapError(this.core, this.location, error, { reading: true });
         }
       })(),
     );
@@ -815,6 +816,9 @@ export class PostgresStore implements KvStore {
       (async () => {
         try {
           if (!(await this.schemaExists())) return { before: 0, after: 0 };
+          // VACUUM skips tables of other owners with a warning only: say so instead of reporting nothing done.
+          const refused = await compactRefusal(this.sql, this.schema, this.shown);
+          if (refused !== undefined) throw this.error('io', refused);
           const before = await this.sizeOf(this.sql);
           await this.sql.unsafe(`VACUUM (FULL) ${Object.keys(POSTGRES_TABLE_COLUMNS).map((table) => `${this.S}.${table}`).join(', ')}`);
           const after = await this.sizeOf(this.sql);
@@ -828,6 +832,11 @@ export class PostgresStore implements KvStore {
         }
       })(),
     );
+  }
+
+  /** Asked from the catalog and the privilege functions, without writing (access.ts). */
+  writeAccess(): Promise<WriteAccess> {
+    return this.read((sql) => writeAccessOf(sql, this.schema, this.shown), () => ({ writable: false, reason: `${this.shown} cannot be checked` }));
   }
 
   // ---- audit log ---------------------------------------------------------------------------------

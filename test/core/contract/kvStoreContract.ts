@@ -15,6 +15,11 @@ export interface ContractSubject {
   open(): KvStore;
   /** Another store on the same data, as another process would open it. */
   openAnother(): KvStore;
+  /**
+   * A store on the same data that may not write it (a read-only file and folder; a server role with
+   * SELECT only), as another user would open it. Called after the data has values.
+   */
+  openReadOnly(): Promise<KvStore>;
   cleanup(): Promise<void>;
 }
 
@@ -396,6 +401,44 @@ export function kvStoreContract(name: string, factory: SubjectFactory): void {
         assert.equal(compacted.freePages, 0);
         assert.equal((await open().get(at('p', 'kept', 'k')))?.value, 'still here');
         assert.equal(await store.collapseDuplicates(), 0);
+      });
+    });
+
+    describe('write access', () => {
+      it('a store that may write says so; one that may not says why, still reads, and refuses writes without changing anything', async () => {
+        assert.deepEqual(await store.writeAccess(), { writable: true }, 'before anything exists: it may be created');
+        await store.set(at('p', 'n', 'k'), 'v');
+        await store.createCache('p', 'cache', 60);
+        assert.deepEqual(await store.writeAccess(), { writable: true });
+        const reader = await subject.openReadOnly();
+        opened.push(reader);
+        const access = await reader.writeAccess();
+        assert.equal(access.writable, false);
+        assert.ok(!access.writable && access.reason.length > 0, 'a reason');
+        assert.equal((await reader.get(at('p', 'n', 'k')))?.value, 'v');
+        assert.deepEqual(await reader.projects(), ['p']);
+        assert.equal((await reader.stats()).entries, 1);
+        const writes: Array<[string, () => Promise<unknown>]> = [
+          ['set', () => reader.set(at('p', 'n', 'k'), 'w')],
+          ['set of a new address', () => reader.set(at('p', 'n', 'new'), 'w')],
+          ['delete', () => reader.delete(at('p', 'n', 'k'))],
+          ['createCache', () => reader.createCache('p', 'other', 5)],
+          ['removeCache', () => reader.removeCache('p', 'cache')],
+          ['importEntries', () => reader.importEntries([entry(at('p', 'n', 'imported'), 'x')], [])],
+          ['configureAudit', () => reader.configureAudit({ enabled: true })],
+          ['rename', () => reader.rename(at('p', 'n', 'k'), at('p', 'n', 'moved'))],
+          ['deleteScope', () => reader.deleteScope({ project: 'p', namespace: 'n' })],
+          ['purgeExpired', () => reader.purgeExpired()],
+          ['compact', () => reader.compact()],
+        ];
+        for (const [name, write] of writes) await assert.rejects(write(), (error: unknown) => isProntoError(error), name);
+        assert.deepEqual(
+          (await store.list({ project: 'p', namespace: 'n' })).map((e) => [e.key, e.value]),
+          [['k', 'v']],
+          'nothing was written',
+        );
+        assert.deepEqual((await store.ttlNamespaces()).map((ns) => ns.namespace), ['cache']);
+        assert.equal((await store.auditSettings()).enabled, false);
       });
     });
 
