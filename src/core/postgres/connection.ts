@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import type { Actor } from '../audit';
 import type { ConditionFailedError, ErrorCode, ProntoError } from '../errors';
 import { displayLocation } from '../location';
+import { driverSettings, type PasswordHook } from './libpq';
 
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
@@ -21,6 +22,8 @@ export interface CoreServices {
   ProntoError: typeof ProntoError;
   ConditionFailedError: typeof ConditionFailedError;
   currentActor(): Actor | undefined;
+  /** Asked for a password when the URL, PGPASSWORD and the password file have none (the extension: SecretStorage). */
+  password?: PasswordHook;
 }
 
 export interface ConnectOptions {
@@ -30,6 +33,8 @@ export interface ConnectOptions {
   idleTimeout: number | null;
   onNotify?: (channel: string, payload: string) => void;
   onClose?: () => void;
+  /** The core's error class for a setting that cannot work, and the password hook. */
+  core?: CoreServices;
 }
 
 /** Seconds to wait for a server that does not answer, unless the URL (`connect_timeout=`) or PGCONNECT_TIMEOUT says. */
@@ -37,7 +42,16 @@ const DEFAULT_CONNECT_TIMEOUT = 10;
 
 /** A pool on `url` (a `postgres://` URL without ProntoDB's own parameter). */
 export function connect(url: string, options: ConnectOptions): Sql {
+  const { core } = options;
+  const settings = driverSettings(url, {
+    hook: core?.password,
+    shownLocation: displayLocation(url),
+    fail: (message) => (core ? new core.ProntoError('usage', message) : new Error(message)),
+  });
   const driverOptions: Record<string, unknown> = {
+    ssl: settings.ssl,
+    pass: settings.password,
+    target_session_attrs: settings.targetSessionAttrs,
     max: options.max,
     idle_timeout: options.idleTimeout ?? undefined,
     max_lifetime: options.idleTimeout === null ? null : undefined,
@@ -53,7 +67,7 @@ export function connect(url: string, options: ConnectOptions): Sql {
   if (options.onNotify) driverOptions.onnotify = options.onNotify;
   if (options.onClose) driverOptions.onclose = options.onClose;
   for (const [name, value] of Object.entries(driverOptions)) if (value === undefined) delete driverOptions[name];
-  return postgres(url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
+  return postgres(settings.url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
 }
 
 /** How the bundle reports a malformed location (location.ts: Fail) with the core's error class. */
@@ -81,6 +95,15 @@ export function isTransient(error: unknown): boolean {
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
 
+/** Node's codes for a server certificate that does not verify: OpenSSL's (`SELF_SIGNED_CERT_IN_CHAIN`…) and the host name check. */
+function isTlsVerificationCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    /^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|CERT_|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/.test(code)
+  );
+}
+
 /**
  * A driver or server error as a ProntoError that names the database by its display form (never its
  * password); ProntoErrors pass through. SQLSTATE classes: 08 connection, 28 authorization,
@@ -93,10 +116,12 @@ export function wrapError(core: CoreServices, location: string, error: unknown):
   const message = ((error as Error | undefined)?.message ?? String(error)).replace(/\s+/g, ' ').trim();
   let kind: ErrorCode = 'io';
   let text: string;
-  if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) {
+  if (code !== undefined && isTlsVerificationCode(code)) {
+    text = `Cannot verify the server of ${shown} (TLS): ${message}; check sslrootcert and the host name in the URL`;
+  } else if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) {
     text = `Cannot reach the server of ${shown}: ${message}`;
   } else if (code?.startsWith('28')) {
-    text = `The server of ${shown} refused the login: ${message} (the password comes from the URL, PGPASSWORD or the environment)`;
+    text = `The server of ${shown} refused the login: ${message} (the password comes from the URL, PGPASSWORD, the password file ~/.pgpass or PGPASSFILE)`;
   } else if (code === '42501' || code === '25006') {
     text = `read-only: ${shown} refuses this write (${message})`;
   } else if (code === '3D000') {

@@ -7,7 +7,7 @@ import { connect, type CoreServices, type Sql, usageFailure, wrapError } from '.
 import { parsePostgresLocation, postgresDatabaseLocation, quoteIdentifier, SCHEMA_PREFIX, validateServerDatabaseName } from './location';
 
 async function withConnection<T>(core: CoreServices, location: string, work: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = connect(parsePostgresLocation(location, usageFailure(core)).serverUrl, { max: 1, idleTimeout: 1 });
+  const sql = connect(parsePostgresLocation(location, usageFailure(core)).serverUrl, { max: 1, idleTimeout: 1, core });
   try {
     return await work(sql);
   } catch (error) {

@@ -137,7 +137,7 @@ export class PostgresStore implements KvStore {
     this.serverUrl = parsed.serverUrl;
     this.schema = parsed.schema;
     this.S = quoteIdentifier(parsed.schema);
-    this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30 });
+    this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30, core: options.core });
   }
 
   readonly staleReadWarning = undefined;
@@ -953,7 +953,7 @@ export class PostgresStore implements KvStore {
         },
         resumed: () => this.emitExternalSoon(),
         log: (line) => this.log(line),
-      });
+      }, this.core);
       this.listener.start();
     }
     return {
