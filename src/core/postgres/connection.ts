@@ -93,6 +93,15 @@ export function isTransient(error: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
+/**
+ * The connection broke under a statement already sent (the server died, was shut down or failed
+ * over, or the backend was terminated): a statement that changes nothing may be run again on a new one.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && ['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '08006', '08003'].includes(code);
+}
+
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
 
 /** Node's codes for a server certificate that does not verify: OpenSSL's (`SELF_SIGNED_CERT_IN_CHAIN`…) and the host name check. */

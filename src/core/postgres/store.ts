@@ -19,7 +19,7 @@ import { type Actor, type AuditOperation, type AuditQuery, type AuditRecord, typ
 import type { MigrationReport } from '../migrations';
 import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from '../store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from '../types';
-import { connect, type CoreServices, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
+import { connect, type CoreServices, isConnectionLost, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
 import { ChangeListener } from './listener';
 import { displayLocation } from '../location';
 import { parsePostgresLocation, quoteIdentifier } from './location';
@@ -228,14 +228,18 @@ export class PostgresStore implements KvStore {
     }
     return this.track(
       (async () => {
-        try {
-          return await query(this.sql, this.nowSeconds());
-        } catch (error) {
-          if (isMissingSchema(error)) {
-            this.schemaReady = false;
-            return empty();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await query(this.sql, this.nowSeconds());
+          } catch (error) {
+            if (isMissingSchema(error)) {
+              this.schemaReady = false;
+              return empty();
+            }
+            // A read changes nothing: one cut off with its connection (a failover, a restart) runs again on a new one.
+            if (attempt === 1 && isConnectionLost(error)) continue;
+            throw wrapError(this.core, this.location, error);
           }
-          throw wrapError(this.core, this.location, error);
         }
       })(),
     );
