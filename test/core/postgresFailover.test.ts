@@ -130,3 +130,88 @@ describe('failover: a primary and a synchronous standby behind one multi-host UR
     }
   });
 });
+
+describe('faults on one server: killed and restarted under a stream of writes; the connection cut during an import', function () {
+  this.timeout(180_000);
+  let cluster: PostgresCluster;
+  let url: string;
+
+  before(async function () {
+    this.timeout(120_000);
+    cluster = await startPostgres();
+    url = cluster.url({ prontodb: 'faults' });
+  });
+
+  after(() => cluster?.destroy());
+
+  /** Starts the killed server again; the killed postmaster's children may hold its shared memory a moment longer. */
+  async function restart(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        cluster.start();
+        return;
+      } catch (error) {
+        if (attempt >= 40) throw error;
+        await sleep(250);
+      }
+    }
+  }
+
+  it('SIGKILL mid-stream: clear errors while it is down, every acknowledged write present after the restart', async () => {
+    const store = await new PostgresBackend().openStore(`${url}&connect_timeout=3`);
+    const stream = writeStream(store, 'kill');
+    try {
+      await stream.waitForMore(50);
+      cluster.kill();
+      // Down for a while: the stream keeps trying and every try fails with the clear message.
+      await sleep(2000);
+      const failedWhileDown = stream.failures.length;
+      await restart();
+      await stream.waitForMore(50);
+      await stream.stop();
+      console.log(`      ${stream.acknowledged.length} acknowledged, ${stream.failures.length} failed (${failedWhileDown} while down)`);
+      assert.ok(failedWhileDown >= 2, `writes while the server is down fail (${failedWhileDown})`);
+      for (const failure of stream.failures) {
+        assert.match(failure, /^Cannot reach the server of postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\//);
+        assert.ok(!failure.includes(cluster.superPassword));
+      }
+      await assertAllPresent(store, stream.acknowledged);
+    } finally {
+      await stream.stop();
+      await store.close();
+    }
+  });
+
+  it('the connection cut during an import (pg_terminate_backend): nothing of it stays; run again, all of it', async () => {
+    const store = await new PostgresBackend().openStore(url);
+    const entries = Array.from({ length: 60_000 }, (_, index) => ({
+      project: 'imp',
+      namespace: 'n',
+      key: `key-${index}`,
+      context: null,
+      value: `value ${index}`,
+      createdAt: 1_700_000_000,
+      updatedAt: 1_700_000_000,
+      expiresAt: null,
+    }));
+    try {
+      let terminated: Promise<void> | undefined;
+      const cutAfterFirstProgress = () => {
+        // Every backend of this store's pool: the import's transaction is one of them.
+        terminated ??= cluster.admin([`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'prontodb' AND pid <> pg_backend_pid()`]);
+      };
+      await assert.rejects(store.importEntries(entries, [], { onProgress: cutAfterFirstProgress }), (error: unknown) => {
+        assert.ok(isProntoError(error, 'io'), String(error));
+        assert.match(error.message, /^Cannot reach the server of postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres\?prontodb=faults: the connection was lost \(.*\); a change being saved at that moment may or may not have been saved$/);
+        return true;
+      });
+      assert.ok(terminated, 'the import reported progress before it was cut');
+      await terminated;
+      assert.equal(await store.count({ project: 'imp', namespace: 'n' }), 0, 'all or nothing');
+      assert.equal(await store.importEntries(entries, []), entries.length);
+      assert.equal(await store.count({ project: 'imp', namespace: 'n' }), entries.length);
+    } finally {
+      await store.close();
+    }
+  });
+});

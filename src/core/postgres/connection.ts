@@ -67,7 +67,36 @@ export function connect(url: string, options: ConnectOptions): Sql {
   if (options.onNotify) driverOptions.onnotify = options.onNotify;
   if (options.onClose) driverOptions.onclose = options.onClose;
   for (const [name, value] of Object.entries(driverOptions)) if (value === undefined) delete driverOptions[name];
-  return postgres(settings.url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
+  const sql = postgres(settings.url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
+  guardTransactions(sql);
+  return sql;
+}
+
+type TransactionBody = (tx: TransactionSql) => unknown;
+
+/**
+ * Works around the driver (3.4.9) crashing the process when the server closes a connection in the
+ * middle of a transaction (terminated, shut down, killed): `begin` answers the failed statement with
+ * a ROLLBACK on the closed connection, which throws a TypeError from a timer (`socket.write` of null),
+ * out of reach of any catch. When a statement of the transaction lost its connection, the body here
+ * never settles, so no ROLLBACK is sent; `begin` rejects anyway with the connection's close (and the
+ * server rolls the transaction back itself).
+ */
+function guardTransactions(sql: Sql): void {
+  const begin = sql.begin.bind(sql) as (options: string, body: TransactionBody) => Promise<unknown>;
+  const guard =
+    (body: TransactionBody): TransactionBody =>
+    async (tx) => {
+      try {
+        const result = body(tx);
+        return await (Array.isArray(result) ? Promise.all(result) : result);
+      } catch (error) {
+        if (isConnectionLost(error)) return new Promise(() => undefined);
+        throw error;
+      }
+    };
+  (sql as { begin: unknown }).begin = (options: string | TransactionBody, body?: TransactionBody) =>
+    typeof options === 'function' ? begin('', guard(options)) : begin(options, guard(body!));
 }
 
 /** How the bundle reports a malformed location (location.ts: Fail) with the core's error class. */
@@ -128,7 +157,10 @@ export function wrapError(core: CoreServices, location: string, error: unknown):
   if (code !== undefined && isTlsVerificationCode(code)) {
     text = `Cannot verify the server of ${shown} (TLS): ${message}; check sslrootcert and the host name in the URL`;
   } else if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) {
-    text = `Cannot reach the server of ${shown}: ${message}`;
+    // A commit sent just before the connection broke may have happened: say so rather than "failed".
+    text = isConnectionLost(error)
+      ? `Cannot reach the server of ${shown}: the connection was lost (${message}); a change being saved at that moment may or may not have been saved`
+      : `Cannot reach the server of ${shown}: ${message}`;
   } else if (code?.startsWith('28')) {
     text = `The server of ${shown} refused the login: ${message} (the password comes from the URL, PGPASSWORD, the password file ~/.pgpass or PGPASSFILE)`;
   } else if (code === '42501' || code === '25006') {
