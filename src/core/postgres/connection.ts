@@ -3,6 +3,8 @@
  * and what the store needs around it: connection options, and turning the driver's errors into
  * the core's. Part of the lazily loaded PostgreSQL bundle (dist/postgres.js).
  */
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import postgres from 'postgres';
 import type { Actor } from '../audit';
 import type { ConditionFailedError, ErrorCode, ProntoError } from '../errors';
@@ -64,12 +66,48 @@ export function connect(url: string, options: ConnectOptions): Sql {
     connection: { application_name: 'prontodb' },
   };
   if (!/[?&]connect_timeout=/.test(url) && !process.env.PGCONNECT_TIMEOUT) driverOptions.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+  const timeout = Number(driverOptions.connect_timeout ?? /[?&]connect_timeout=(\d+)/.exec(url)?.[1] ?? process.env.PGCONNECT_TIMEOUT);
+  if (settings.hosts.length > 1 && timeout > 0) driverOptions.socket = multiHostSockets(settings.hosts, timeout);
   if (options.onNotify) driverOptions.onnotify = options.onNotify;
   if (options.onClose) driverOptions.onclose = options.onClose;
   for (const [name, value] of Object.entries(driverOptions)) if (value === undefined) delete driverOptions[name];
   const sql = postgres(settings.url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
   guardTransactions(sql);
   return sql;
+}
+
+/**
+ * The sockets of a multi-host URL, tried in turn. The driver (3.4.9) tries the hosts itself, but when
+ * none will do (all down, or only a standby left for read-write) it tries them again and again for
+ * ever, as fast as it can: its connect timeout restarts with each attempt. Here the attempts of one
+ * round (attempts less than a second apart) stop after `timeoutSeconds`: the next socket never
+ * answers, so the driver's own connect timeout fails the waiting statement with CONNECT_TIMEOUT.
+ * Between rounds over all hosts it pauses a little instead of spinning.
+ */
+function multiHostSockets(hosts: Array<{ host: string; port: number }>, timeoutSeconds: number): () => Promise<Duplex> {
+  let next = 0;
+  let roundStart = 0;
+  let lastAttempt = 0;
+  let attempts = 0;
+  return async () => {
+    if (Date.now() - lastAttempt > 1000) {
+      roundStart = Date.now();
+      attempts = 0;
+    }
+    if (attempts > 0 && attempts % hosts.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    lastAttempt = Date.now();
+    attempts++;
+    if (Date.now() - roundStart > timeoutSeconds * 1000) {
+      lastAttempt = 0; // the next statement starts a new round
+      const silent = new Duplex({ read() {}, write(_chunk, _encoding, done) { done(); } });
+      // Named in the driver's message: `write CONNECT_TIMEOUT h1:p1,h2:p2`.
+      return Object.assign(silent, { host: hosts.slice(0, -1).map(({ host, port }) => `${host}:${port}`).concat(hosts[hosts.length - 1]!.host).join(','), port: hosts[hosts.length - 1]!.port });
+    }
+    const { host, port } = hosts[next]!;
+    next = (next + 1) % hosts.length;
+    // The driver names the server by these when it verifies its certificate (libpq.ts: checkConnectedHost).
+    return Object.assign(net.connect(port, host), { host, port });
+  };
 }
 
 type TransactionBody = (tx: TransactionSql) => unknown;
@@ -158,7 +196,9 @@ export function wrapError(core: CoreServices, location: string, error: unknown):
     text = `Cannot verify the server of ${shown} (TLS): ${message}; check sslrootcert and the host name in the URL`;
   } else if (code !== undefined && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) {
     // A commit sent just before the connection broke may have happened: say so rather than "failed".
-    text = isConnectionLost(error)
+    text = code === 'CONNECT_TIMEOUT' && /[?&]target_session_attrs=/.test(location)
+      ? `Cannot reach the server of ${shown}: no host answered as target_session_attrs asks within the connect timeout (${message})`
+      : isConnectionLost(error)
       ? `Cannot reach the server of ${shown}: the connection was lost (${message}); a change being saved at that moment may or may not have been saved`
       : `Cannot reach the server of ${shown}: ${message}`;
   } else if (code?.startsWith('28')) {

@@ -59,6 +59,8 @@ export interface DriverSettings {
   targetSessionAttrs: string | undefined;
   /** The ssl mode in force, for messages. */
   sslMode: string;
+  /** The hosts of the URL, in order (TCP; a socket path as given). */
+  hosts: Array<{ host: string; port: number }>;
 }
 
 interface ParsedServerUrl {
@@ -259,5 +261,6 @@ export function driverSettings(
 
   const userinfo = parsed.user !== undefined ? `${encodeURIComponent(parsed.user)}@` : '';
   const driverUrl = `${parsed.prefix}${userinfo}${parsed.hosts}${parsed.pathPart}${parsed.kept.length ? `?${parsed.kept.join('&')}` : ''}`;
-  return { url: driverUrl, ssl, password, targetSessionAttrs, sslMode };
+  const hosts = parsed.hosts ? hostPorts(parsed.hosts, defaultPort).map(({ host, port }) => ({ host, port: Number(port) })) : [];
+  return { url: driverUrl, ssl, password, targetSessionAttrs, sslMode, hosts };
 }
