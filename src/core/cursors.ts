@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { writeFileAtomically } from './atomicFile';
 import { ProntoError, usageError } from './errors';
 import { readDirectoryQuietly, readRegularFileSync } from './fsUtil';
-import { type Location, locationStem, resolveLocation } from './location';
+import { displayLocation, type Location, locationStem, resolveLocation } from './location';
 import { databaseFile, databaseNameInLayout, DEFAULT_DATABASE, type Layout, validateDatabaseName } from './paths';
 
 export const DEFAULT_USER = 'default';
@@ -269,6 +269,10 @@ export class CursorRegistry {
     validateCursorName(name);
     validateUserName(user);
     const location = this.targetLocation(target);
+    if (displayLocation(location) !== location) {
+      // A cursor is a file in the data folder; the password belongs in PGPASSWORD or ~/.pgpass.
+      throw usageError(`A cursor would keep the password of ${displayLocation(location)} in a file: leave it out of the URL and give it with PGPASSWORD or the password file ~/.pgpass`);
+    }
     for (const value of [settings.metaContext, settings.defaultProject, settings.defaultNamespace]) {
       if (value !== undefined && value !== null && (value.length === 0 || value.includes('__'))) {
         throw usageError(`Cursor setting '${value}' must be non-empty and must not contain '__'`);

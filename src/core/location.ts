@@ -37,7 +37,8 @@ export function resolveLocation(text: string, base: string): Location {
 /** How to show a location to people: a URL without its password. */
 export function displayLocation(location: Location): string {
   if (!isUrlLocation(location)) return location;
-  return location.replace(/^([A-Za-z][A-Za-z0-9+.-]+:\/\/[^/@:]*):[^/@]*@/, '$1:***@');
+  // libpq also takes the password as a query parameter (`?password=`).
+  return location.replace(/^([A-Za-z][A-Za-z0-9+.-]+:\/\/[^/@:]*):[^/@]*@/, '$1:***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /**

@@ -52,6 +52,8 @@ export interface PostgresCluster {
   kill(): void;
   start(): void;
   stop(): void;
+  /** A standby: `pg_ctl promote`, waiting until it accepts writes. */
+  promote(): void;
   /** Stops the server and removes its folder. */
   destroy(): void;
 }
@@ -61,13 +63,28 @@ process.on('exit', () => {
   for (const cluster of running) cluster.destroy();
 });
 
-/** Starts a cluster; `durable` keeps fsync on (off by default: tests never crash the machine, only processes). */
-export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
+export interface StartOptions {
+  /** Keeps fsync on (off by default: tests never crash the machine, only processes). */
+  durable?: boolean;
+  /** Serves TLS with this certificate and key (files in PEM; see makeTestCertificates). */
+  tls?: { certFile: string; keyFile: string };
+  /** With `tls`: password logins over TCP only through TLS (pg_hba `hostssl`). */
+  tlsOnly?: boolean;
+  /** Loopback addresses to listen on (default 127.0.0.1). */
+  listen?: string[];
+  /** Starts a hot standby of this cluster (pg_basebackup), with the same superuser password. */
+  standbyOf?: PostgresCluster;
+  /** On a primary: commits wait until a standby has the commit durably (synchronous_standby_names = '*'). */
+  synchronous?: boolean;
+}
+
+/** Starts a cluster (a fresh one, or a standby of `standbyOf`). */
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresCluster> {
   const bin = postgresBinaries();
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prontodb-pg-'));
   fs.chmodSync(dir, 0o700);
-  const superPassword = randomBytes(12).toString('hex');
+  const superPassword = options.standbyOf?.superPassword ?? randomBytes(12).toString('hex');
   const pwFile = path.join(dir, 'pw');
   fs.writeFileSync(pwFile, superPassword);
   if (asRoot) {
@@ -78,20 +95,41 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     }
     execFileSync('chown', ['-R', 'postgres', dir]);
   }
-  const run = (tool: string, args: string[]): void => {
+  const run = (tool: string, args: string[], env: Record<string, string> = {}): void => {
     const command = asRoot ? 'runuser' : path.join(bin, tool);
     const argv = asRoot ? ['-u', 'postgres', '--', path.join(bin, tool), ...args] : args;
-    const result = spawnSync(command, argv, { encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(command, argv, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
     if (result.status !== 0) {
       const log = fs.existsSync(path.join(dir, 'log')) ? fs.readFileSync(path.join(dir, 'log'), 'utf8').slice(-2000) : '';
       throw new Error(`${tool} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr}${log}`);
     }
   };
   const data = path.join(dir, 'data');
-  run('initdb', ['-D', data, '-A', 'scram-sha-256', `--pwfile=${pwFile}`, '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  if (options.standbyOf) {
+    // The primary's pg_hba (initdb's) lets `postgres` replicate from 127.0.0.1 with its password.
+    run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(options.standbyOf.port), '-U', 'postgres', '-D', data, '-R', '-X', 'stream'], { PGPASSWORD: superPassword });
+  } else {
+    run('initdb', ['-D', data, '-A', 'scram-sha-256', `--pwfile=${pwFile}`, '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  }
+  const extraSettings: string[] = [];
+  if (options.tls) {
+    // The server reads its key only when owned by its user and not readable by others.
+    for (const [from, to] of [[options.tls.certFile, 'server.crt'], [options.tls.keyFile, 'server.key']] as const) {
+      fs.copyFileSync(from, path.join(dir, to));
+      fs.chmodSync(path.join(dir, to), 0o600);
+      if (asRoot) execFileSync('chown', ['postgres', path.join(dir, to)]);
+    }
+    extraSettings.push('-c ssl=on', `-c ssl_cert_file=${path.join(dir, 'server.crt')}`, `-c ssl_key_file=${path.join(dir, 'server.key')}`);
+    if (options.tlsOnly) {
+      const hba = path.join(data, 'pg_hba.conf');
+      fs.writeFileSync(hba, fs.readFileSync(hba, 'utf8').replace(/^host(\s+all\s)/gm, 'hostssl$1'));
+    }
+  }
+  if (options.synchronous) extraSettings.push(`-c synchronous_standby_names='*'`);
+  const listen = (options.listen ?? ['127.0.0.1']).join(',');
   let port = 0;
   const settings = () =>
-    [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c max_connections=200', ...(options.durable ? [] : ['-c fsync=off'])].join(' ');
+    [`-p ${port}`, `-k ${dir}`, `-c listen_addresses=${listen}`, '-c max_connections=200', ...(options.durable ? [] : ['-c fsync=off']), ...extraSettings].join(' ');
   const start = (): void => run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', settings(), 'start']);
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
@@ -108,7 +146,7 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     return `postgres://${encodeURIComponent(user)}${secret}@127.0.0.1:${port}/${encodeURIComponent(database)}${prontodb ? `?prontodb=${encodeURIComponent(prontodb)}` : ''}`;
   };
   const admin: PostgresCluster['admin'] = async (statements, database = 'postgres') => {
-    const sql = postgres(url({ database }), { max: 1, onnotice: () => undefined, fetch_types: false });
+    const sql = postgres(url({ database }), { max: 1, onnotice: () => undefined, fetch_types: false, ssl: options.tls ? 'require' : false });
     try {
       for (const statement of statements) await sql.unsafe(statement);
     } finally {
@@ -132,6 +170,9 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       process.kill(pid, 'SIGKILL');
     },
     start,
+    promote() {
+      run('pg_ctl', ['-D', data, '-w', '-t', '60', 'promote']);
+    },
     stop() {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     },
@@ -149,4 +190,35 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   };
   running.add(cluster);
   return cluster;
+}
+
+export interface TestCertificates {
+  /** The authority that signed the server's certificate. */
+  caFile: string;
+  /** Another authority, which signed nothing here. */
+  otherCaFile: string;
+  /** The server's certificate (names 127.0.0.1 and localhost only) and key. */
+  serverCertFile: string;
+  serverKeyFile: string;
+}
+
+/** A certificate authority and a server certificate for 127.0.0.1 and localhost, made by the `openssl` binary in `dir`. */
+export function makeTestCertificates(dir: string): TestCertificates {
+  const openssl = (args: string[]): void => {
+    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (${result.status ?? result.error?.message}): ${result.stderr}`);
+  };
+  const authority = (name: string): void =>
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=ProntoDB test ${name}`]);
+  authority('ca');
+  authority('other-ca');
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1, DNS:localhost\n');
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  return {
+    caFile: path.join(dir, 'ca.crt'),
+    otherCaFile: path.join(dir, 'other-ca.crt'),
+    serverCertFile: path.join(dir, 'server.crt'),
+    serverKeyFile: path.join(dir, 'server.key'),
+  };
 }

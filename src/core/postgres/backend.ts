@@ -43,13 +43,24 @@ export interface PostgresBackendOptions {
   log?: (line: string) => void;
   /** Connections per open store. */
   poolSize?: number;
+  /**
+   * Asked for the password of a server (given its URL without a password) when the URL, PGPASSWORD
+   * and the password file (~/.pgpass, PGPASSFILE) have none; once per pool. The extension answers
+   * from VS Code's SecretStorage.
+   */
+  password?: (location: Location) => Promise<string | undefined>;
 }
 
 export class PostgresBackend implements Backend {
   readonly scheme = 'postgres';
   readonly title = 'PostgreSQL server';
 
-  constructor(private readonly options: PostgresBackendOptions = {}) {}
+  /** What the bundle shares with the core, with this backend's password hook. */
+  private readonly core: typeof CORE & { password?: PostgresBackendOptions['password'] };
+
+  constructor(private readonly options: PostgresBackendOptions = {}) {
+    this.core = { ...CORE, password: options.password };
+  }
 
   handles(location: Location): boolean {
     return isPostgresLocation(location);
@@ -84,11 +95,11 @@ export class PostgresBackend implements Backend {
   /** `openStore` without the promise (the module loads synchronously); connects on first use. */
   createStore(location: Location): KvStore {
     const { PostgresStore } = loadPostgresModule();
-    return new PostgresStore(location, { core: CORE, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize });
+    return new PostgresStore(location, { core: this.core, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize });
   }
 
   exists(location: Location): Promise<boolean> {
-    return loadPostgresModule().databaseExists(CORE, location);
+    return loadPostgresModule().databaseExists(this.core, location);
   }
 
   /** This backend with the named databases of the server `location` is on. */
@@ -118,7 +129,7 @@ export class PostgresBackend implements Backend {
   }
 
   listDatabases(): Promise<DatabaseInfo[]> {
-    return loadPostgresModule().listDatabases(CORE, this.server);
+    return loadPostgresModule().listDatabases(this.core, this.server);
   }
 
   async prepareDatabase(name: string): Promise<Location> {
@@ -129,7 +140,7 @@ export class PostgresBackend implements Backend {
   }
 
   deleteDatabase(name: string): Promise<void> {
-    return loadPostgresModule().dropDatabase(CORE, this.databaseLocation(name));
+    return loadPostgresModule().dropDatabase(this.core, this.databaseLocation(name));
   }
 
   backup(name: string, _request: BackupRequest): Promise<BackupResult> {

@@ -5,7 +5,7 @@
  * again with growing pauses, and once listening again the store reports a change, since writes made
  * meanwhile were not heard.
  */
-import { connect, type Sql } from './connection';
+import { connect, type CoreServices, type Sql } from './connection';
 import { quoteIdentifier } from './location';
 
 export interface ListenerEvents {
@@ -37,12 +37,15 @@ export class ChangeListener {
     /** How the database is shown in log lines (no password). */
     private readonly shown: string,
     private readonly events: ListenerEvents,
+    /** The error class and password hook the store's own connections use. */
+    private readonly core?: CoreServices,
   ) {}
 
   start(): void {
     this.sql = connect(this.url, {
       max: 1,
       idleTimeout: null,
+      core: this.core,
       onNotify: (channel, payload) => {
         if (channel === this.channel) this.events.notified(payload);
       },

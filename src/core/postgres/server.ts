@@ -8,7 +8,7 @@ import { parsePostgresLocation, postgresDatabaseLocation, quoteIdentifier, SCHEM
 
 /** `reading`: a refusal (42501) is a read refused, not a write (connection.ts: wrapError). */
 async function withConnection<T>(core: CoreServices, location: string, work: (sql: Sql) => Promise<T>, options: { reading?: boolean } = {}): Promise<T> {
-  const sql = connect(parsePostgresLocation(location, usageFailure(core)).serverUrl, { max: 1, idleTimeout: 1 });
+  const sql = connect(parsePostgresLocation(location, usageFailure(core)).serverUrl, { max: 1, idleTimeout: 1, core });
   try {
     return await work(sql);
   } catch (error) {

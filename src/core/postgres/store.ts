@@ -20,7 +20,7 @@ import type { MigrationReport } from '../migrations';
 import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats, WriteAccess } from '../store';
 import { compactRefusal, writeAccessOf } from './access';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from '../types';
-import { connect, type CoreServices, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
+import { connect, type CoreServices, isConnectionLost, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
 import { ChangeListener } from './listener';
 import { displayLocation } from '../location';
 import { parsePostgresLocation, quoteIdentifier } from './location';
@@ -138,7 +138,7 @@ export class PostgresStore implements KvStore {
     this.serverUrl = parsed.serverUrl;
     this.schema = parsed.schema;
     this.S = quoteIdentifier(parsed.schema);
-    this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30 });
+    this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30, core: options.core });
   }
 
   readonly staleReadWarning = undefined;
@@ -229,14 +229,18 @@ export class PostgresStore implements KvStore {
     }
     return this.track(
       (async () => {
-        try {
-          return await query(this.sql, this.nowSeconds());
-        } catch (error) {
-          if (isMissingSchema(error)) {
-            this.schemaReady = false;
-            return empty();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await query(this.sql, this.nowSeconds());
+          } catch (error) {
+            if (isMissingSchema(error)) {
+              this.schemaReady = false;
+              return empty();
+            }
+            // A read changes nothing: one cut off with its connection (a failover, a restart) runs again on a new one.
+            if (attempt === 1 && isConnectionLost(error)) continue;
+            throw wrapError(this.core, this.location, error, { reading: true });
           }
-          throw wrapError(this.core, this.location, error, { reading: true });
         }
       })(),
     );
@@ -962,7 +966,7 @@ export class PostgresStore implements KvStore {
         },
         resumed: () => this.emitExternalSoon(),
         log: (line) => this.log(line),
-      });
+      }, this.core);
       this.listener.start();
     }
     return {
