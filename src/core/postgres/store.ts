@@ -106,28 +106,62 @@ function prefixUpperBound(prefix: string): string | undefined {
 
 /** Rows per chunk written to a COPY stream; progress and cancellation are checked between chunks. */
 const COPY_CHUNK = 2000;
+/** COPY's binary format: its signature, then flags and header extension length (both 0). */
+const COPY_BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+/** The end of the tuples: a field count of -1. */
+const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 
-/** A text field of COPY's text format: backslash, tab, newline and carriage return escaped. */
-function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : value;
-}
-
-/** The rows of an import in COPY's text format (bytea in hex, NULL as \N), a chunk at a time. */
-function* copyChunks(rows: Entry[], now: number, options: ImportOptions, cancelled: () => Error): Generator<string> {
+/**
+ * The rows of an import in COPY's binary format, a chunk at a time: per row the field count, then
+ * each field as its length and bytes (text as UTF-8, bytea as is, bigint as 8 bytes; -1 for NULL).
+ * No escaping and no hex: building the text format took three times as long.
+ */
+function* copyChunks(rows: Entry[], now: number, options: ImportOptions, cancelled: () => Error): Generator<Buffer> {
+  yield COPY_BINARY_HEADER;
   for (let start = 0; start < rows.length; start += COPY_CHUNK) {
     // Throwing here makes the pipeline abort the COPY: the server rolls the transaction back.
     if (options.signal?.aborted) throw cancelled();
     if (start > 0) options.onProgress?.(start / rows.length, `Imported ${start} of ${rows.length}`);
-    let chunk = '';
-    for (const entry of rows.slice(start, start + COPY_CHUNK)) {
-      const created = options.preserveTimestamps ? entry.createdAt : now;
-      const updated = options.preserveTimestamps ? entry.updatedAt : now;
-      chunk +=
-        `${copyText(entry.project)}\t${copyText(entry.namespace)}\t${copyText(entry.key)}\t${entry.context === null ? '\\N' : copyText(entry.context)}\t` +
-        `\\\\x${bytes(entry.value).toString('hex')}\t${created}\t${updated}\t${entry.expiresAt === null ? '\\N' : entry.expiresAt}\n`;
+    const batch = rows.slice(start, start + COPY_CHUNK);
+    let size = 0;
+    for (const entry of batch) {
+      size += 2 + 8 * 4 + 3 * (4 + 8);
+      size += Buffer.byteLength(entry.project) + Buffer.byteLength(entry.namespace) + Buffer.byteLength(entry.key) + Buffer.byteLength(entry.value);
+      if (entry.context !== null) size += Buffer.byteLength(entry.context);
     }
-    yield chunk;
+    const chunk = Buffer.allocUnsafe(size);
+    let offset = 0;
+    const text = (value: string | null): void => {
+      if (value === null) {
+        offset = chunk.writeInt32BE(-1, offset);
+        return;
+      }
+      const length = chunk.write(value, offset + 4, 'utf8');
+      chunk.writeInt32BE(length, offset);
+      offset += 4 + length;
+    };
+    const bigint = (value: number | null): void => {
+      if (value === null) {
+        offset = chunk.writeInt32BE(-1, offset);
+        return;
+      }
+      offset = chunk.writeInt32BE(8, offset);
+      offset = chunk.writeBigInt64BE(BigInt(value), offset);
+    };
+    for (const entry of batch) {
+      offset = chunk.writeInt16BE(8, offset);
+      text(entry.project);
+      text(entry.namespace);
+      text(entry.key);
+      text(entry.context);
+      text(entry.value);
+      bigint(options.preserveTimestamps ? entry.createdAt : now);
+      bigint(options.preserveTimestamps ? entry.updatedAt : now);
+      bigint(entry.expiresAt);
+    }
+    yield chunk.subarray(0, offset);
   }
+  yield COPY_BINARY_TRAILER;
 }
 
 export class PostgresStore implements KvStore {
@@ -602,8 +636,8 @@ export class PostgresStore implements KvStore {
   }
 
   /**
-   * One transaction: the rows go in through `COPY … FROM STDIN` (100k rows in about a second, where
-   * 500-row INSERT statements took 15 s), straight into `kv` when the contents are replaced, else
+   * One transaction: the rows go in through `COPY … FROM STDIN` in the binary format (npm run bench:
+   * copy), straight into `kv` when the contents are replaced, else
    * into a temporary table that one INSERT … ON CONFLICT merges. A cancellation or a lost connection
    * aborts the COPY, and the transaction with it: nothing of the import stays.
    */
@@ -646,7 +680,7 @@ export class PostgresStore implements KvStore {
             `CREATE TEMPORARY TABLE prontodb_import (project text, namespace text, key text, context text, value bytea, created_at bigint, updated_at bigint, expires_at bigint) ON COMMIT DROP`,
           );
         }
-        const stream = await tx.unsafe(`COPY ${into} (${ENTRY_COLUMNS}) FROM STDIN`).writable();
+        const stream = await tx.unsafe(`COPY ${into} (${ENTRY_COLUMNS}) FROM STDIN (FORMAT binary)`).writable();
         await pipeline(Readable.from(copyChunks(rows, now, options, () => this.error('cancelled', 'Operation cancelled'))), stream);
         if (!options.replaceContents) {
           await tx.unsafe(
