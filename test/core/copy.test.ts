@@ -190,7 +190,7 @@ describe('copy: whole databases between files and servers', function () {
       if (target === serverDb(existing)) {
         assert.deepEqual((await session.store.projects()).sort(), ['keep']);
       } else {
-        assert.equal(await pronto.backendFor(location).exists(location), false, `${target} was not left behind`);
+        assert.equal(await pronto.backendFor(location).exists(location), false, `${at(target, "target").shown} was not left behind`);
       }
     }
     assert.equal(fs.existsSync(path.dirname(pronto.home.databaseLocation('freshnamed'))), false, 'no folder left for the new named database');
