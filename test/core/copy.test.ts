@@ -222,6 +222,39 @@ describe('copy: whole databases between files and servers', function () {
     await assert.rejects(copyDatabase(pronto, at(serverDb('nothere')), at('x', 'target')), (error: Error) => isProntoError(error) && error.code === 'not-found');
   });
 
+  it('a bulk import into an empty server database that races a writer of one of its addresses retries as a merge: nothing lost, nothing doubled', async () => {
+    const name = `race${++counter}`;
+    const store = await pronto.store(serverDb(name));
+    await store.initialize();
+    const entries = Array.from({ length: 5000 }, (_, i) => ({ project: 'bulk', namespace: 'rows', key: `k${String(i).padStart(5, '0')}`, context: null, value: `imported ${i}`, createdAt: 1, updatedAt: 2, expiresAt: null }));
+    // Another machine's write of k04000, not committed yet: invisible, so the import sees an empty table and copies straight in.
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let inserted!: () => void;
+    const holding = new Promise<void>((resolve) => (inserted = resolve));
+    const other = postgres(cluster.url({ database: 'team' }), { max: 1, onnotice: () => undefined, fetch_types: false });
+    const written = other.begin(async (tx) => {
+      await tx.unsafe(`INSERT INTO "prontodb_${name}".kv (project, namespace, key, context, value, created_at, updated_at) VALUES ('bulk', 'rows', 'k04000', NULL, '\\x6f74686572', 5, 5)`);
+      inserted();
+      await committing;
+    });
+    await holding;
+    const importing = store.importEntries(entries, [], { preserveTimestamps: true });
+    // The COPY waits on the uncommitted row; once it commits, the COPY's row is a duplicate.
+    for (let i = 0; i < 200; i++) {
+      const waiting = await admin.unsafe(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'prontodb' AND wait_event_type = 'Lock'`);
+      if (waiting.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    commit();
+    await written;
+    await other.end({ timeout: 1 });
+    assert.equal(await importing, 5000);
+    const rows = await serverRows(name);
+    assert.equal(rows.length, 5000);
+    assert.ok(rows.includes('bulk|rows|k04000|NULL|' + Buffer.from('imported 4000').toString('hex').toUpperCase() + '|1|2|NULL'), 'the import, which committed last, wins');
+  });
+
   describe('backups of server databases', () => {
     it('writes the file archive format: restored into a file database it reads the same (system sqlite3), and back into a server', async () => {
       const source = path.join(home.home, 'source.prdb');

@@ -15,13 +15,12 @@
  * (or `initialize`) creates the schema at the latest version.
  */
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { type Actor, type AuditOperation, type AuditQuery, type AuditRecord, type AuditSettings, DEFAULT_AUDIT_SETTINGS, digest, auditRecordHead, parseSettings, settingsRows } from '../audit';
 import type { MigrationReport } from '../migrations';
 import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from '../store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from '../types';
-import { connect, type CoreServices, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
+import { connect, type CoreServices, errorCode, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
 import { ChangeListener } from './listener';
 import { displayLocation } from '../location';
 import { parsePostgresLocation, quoteIdentifier } from './location';
@@ -162,6 +161,37 @@ function* copyChunks(rows: Entry[], now: number, options: ImportOptions, cancell
     yield chunk.subarray(0, offset);
   }
   yield COPY_BINARY_TRAILER;
+}
+
+/**
+ * Streams `chunks` into `COPY … FROM STDIN` on `tx` and resolves once the server has taken them all.
+ * The driver answers the COPY query with its stream; an error the server reports after the end of
+ * the data (a row that conflicts with another writer's, a cancelled statement) then reaches only the
+ * query's `reject`, which has nothing left to reject, and the stream never finishes: the COPY would
+ * wait for ever. Taking that `reject` over makes such an error fail the copy. A chunk source that
+ * throws (a cancellation) aborts the COPY with CopyFail: the server rolls the transaction back.
+ */
+async function copyIn(tx: TransactionSql, statement: string, chunks: Iterable<Buffer>): Promise<void> {
+  const query = tx.unsafe(statement);
+  const stream = await query.writable();
+  let fail!: (error: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    fail = reject;
+    stream.once('finish', resolve);
+    stream.once('error', reject);
+  });
+  (query as unknown as { reject: (error: unknown) => void }).reject = (error) => fail(error);
+  finished.catch(() => undefined);
+  try {
+    for (const chunk of chunks) {
+      if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), finished]);
+    }
+  } catch (error) {
+    stream.destroy(error as Error);
+    throw error;
+  }
+  stream.end();
+  await finished;
 }
 
 export class PostgresStore implements KvStore {
@@ -637,7 +667,7 @@ export class PostgresStore implements KvStore {
 
   /**
    * One transaction: the rows go in through `COPY … FROM STDIN` in the binary format (npm run bench:
-   * copy), straight into `kv` when the contents are replaced, else
+   * copy), straight into `kv` when the contents are replaced or there are none, else
    * into a temporary table that one INSERT … ON CONFLICT merges. A cancellation or a lost connection
    * aborts the COPY, and the transaction with it: nothing of the import stays.
    */
@@ -674,15 +704,22 @@ export class PostgresStore implements KvStore {
       }
       const rows = [...last.values()];
       if (rows.length > 0) {
-        const into = options.replaceContents ? `${this.S}.kv` : 'prontodb_import';
-        if (!options.replaceContents) {
+        // Nothing to merge with (contents replaced, or no row at all): straight into kv, no upsert.
+        const direct = options.replaceContents !== undefined || (await tx.unsafe(`SELECT NOT EXISTS (SELECT 1 FROM ${this.S}.kv) AS empty`))[0]!.empty === true;
+        const into = direct ? `${this.S}.kv` : 'prontodb_import';
+        if (!direct) {
           await tx.unsafe(
             `CREATE TEMPORARY TABLE prontodb_import (project text, namespace text, key text, context text, value bytea, created_at bigint, updated_at bigint, expires_at bigint) ON COMMIT DROP`,
           );
         }
-        const stream = await tx.unsafe(`COPY ${into} (${ENTRY_COLUMNS}) FROM STDIN (FORMAT binary)`).writable();
-        await pipeline(Readable.from(copyChunks(rows, now, options, () => this.error('cancelled', 'Operation cancelled'))), stream);
-        if (!options.replaceContents) {
+        try {
+          await copyIn(tx, `COPY ${into} (${ENTRY_COLUMNS}) FROM STDIN (FORMAT binary)`, copyChunks(rows, now, options, () => this.error('cancelled', 'Operation cancelled')));
+        } catch (error) {
+          // Another writer committed one of these addresses meanwhile: decide again, now merging.
+          if (direct && errorCode(error) === '23505') throw new RaceLost();
+          throw error;
+        }
+        if (!direct) {
           await tx.unsafe(
             `INSERT INTO ${this.S}.kv (${ENTRY_COLUMNS}) SELECT ${ENTRY_COLUMNS} FROM prontodb_import
              ON CONFLICT (project, namespace, key, context_key) DO UPDATE SET value = EXCLUDED.value, created_at = EXCLUDED.created_at,
