@@ -867,6 +867,59 @@ const cases = {
       await Promise.all([writer.close(), waiter?.close()]);
     }
   },
+
+  /**
+   * 11. copy (issue 11): `copyDatabase` of a 100k-key file to a new database on a PostgreSQL server,
+   * against the same copy to a new file in the same process (alternating); then the server's
+   * merging import (importEntries into a database that may hold rows) of the same entries.
+   */
+  async copy({ file, url, keys, reps = 3 }) {
+    const core = await loadCore();
+    const coreDir = process.env.BENCH_CORE_DIR ? path.resolve(process.env.BENCH_CORE_DIR) : path.join(ROOT, 'out', 'src', 'core');
+    const { copyDatabase, resolveCopyLocation } = await import(path.join(coreDir, 'copy.js'));
+    const home = tempDir('copy');
+    const pronto = new core.ProntoDB({ env: benchEnv(home), cwd: home, client: 'bench' });
+    try {
+      const source = resolveCopyLocation(pronto, file, 'source');
+      const runs = { server: [], file: [] };
+      let cold;
+      const entriesOf = async (location) => (await (await pronto.store(location)).stats()).entries;
+      for (let i = 0; i <= reps; i++) {
+        const server = resolveCopyLocation(pronto, `${url}?prontodb=bench${i}`, 'target');
+        let t = nowMs();
+        await copyDatabase(pronto, source, server);
+        const serverMs = nowMs() - t;
+        const fileTarget = resolveCopyLocation(pronto, path.join(home, `copy${i}.prdb`), 'target');
+        t = nowMs();
+        await copyDatabase(pronto, source, fileTarget);
+        const fileMs = nowMs() - t;
+        for (const location of [server.location, fileTarget.location]) {
+          const count = await entriesOf(location);
+          if (count !== keys) throw new Error(`copy: ${location} holds ${count} entries, not ${keys}`);
+        }
+        if (i === 0) cold = { server: serverMs, file: fileMs };
+        else {
+          runs.server.push(serverMs);
+          runs.file.push(fileMs);
+        }
+      }
+      // The merging import: COPY into a temporary table, then one INSERT … ON CONFLICT.
+      const sourceStore = await pronto.store(source.location);
+      const { entries, ttlNamespaces } = await sourceStore.exportEntries({});
+      const merge = await pronto.store(`${url}?prontodb=benchmerge`);
+      await merge.set({ project: 'p', namespace: 'n', key: 'existing', context: null }, 'v');
+      let t = nowMs();
+      await merge.importEntries(entries, ttlNamespaces, { preserveTimestamps: true });
+      const mergeMs = nowMs() - t;
+      t = nowMs();
+      const exported = (await sourceStore.exportEntries({})).entries.length;
+      const exportMs = nowMs() - t;
+      report({ serverMs: median(runs.server), fileMs: median(runs.file), runs, cold, mergeMs, exportMs, exported });
+    } finally {
+      await pronto.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  },
 };
 
 const run = cases[name];

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -660,6 +661,41 @@ section('postgres', () => {
       'The server runs on the same 2 cores as the writers, with fsync on and synchronous_commit on.',
   );
 });
+
+// ---- 12. copy 100k keys file → PostgreSQL server (issue 11) ------------------------------------------------
+
+if (wanted('copy')) {
+  // A throwaway cluster on loopback, as the tests start them (test/helpers/postgres.ts, compiled in out/).
+  let cluster;
+  let startError;
+  try {
+    const { startPostgres } = createRequire(import.meta.url)(path.join(ROOT, 'out', 'test', 'helpers', 'postgres.js'));
+    cluster = await startPostgres();
+  } catch (error) {
+    startError = error;
+  }
+  section('copy', () => {
+    if (!cluster) throw startError;
+    const f = fixture(100_000);
+    log('12. copy 100k keys: file → PostgreSQL server, against file → file');
+    waitForQuiet('copy');
+    const r = runCase('copy', { file: copy(f.file, path.join(work, 'copy', 'source.prdb')), url: cluster.url({ database: 'postgres' }), keys: f.keys, reps: 3 });
+    rows.push({
+      name: `\`copy\` of 100k keys (${mb(f.size).toFixed(1)} MiB file) to a new database: file → PostgreSQL server (loopback), ms median of ${r.runs.server.length} (info)`,
+      ours: `${fmt(r.serverMs, 0)} (first ${fmt(r.cold.server, 0)})`,
+      base: `${fmt(r.fileMs, 0)} (same copy file → file; first ${fmt(r.cold.file, 0)})`,
+      ratio: r.serverMs / r.fileMs,
+      target: 'info',
+      pass: undefined,
+    });
+    notes.push(
+      `copy: runs ms file → server [${r.runs.server.map((x) => x.toFixed(0)).join(', ')}], file → file [${r.runs.file.map((x) => x.toFixed(0)).join(', ')}]; ` +
+        `reading the 100k entries out of the (loaded) source ${fmt(r.exportMs, 0)} ms; a merging import of the same entries into a server database that holds a row ` +
+        `(COPY into a temporary table, then INSERT … ON CONFLICT) ${fmt(r.mergeMs, 0)} ms. Every target was counted afterwards (100k live entries each).`,
+    );
+  });
+  cluster?.destroy();
+}
 
 // ---- report -----------------------------------------------------------------------------------------------
 

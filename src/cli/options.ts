@@ -52,6 +52,8 @@ export const OPTIONS = {
   'no-open': { type: 'boolean' },
   'allow-remote': { type: 'boolean' },
   prometheus: { type: 'boolean' },
+  replace: { type: 'boolean' },
+  progress: { type: 'boolean' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

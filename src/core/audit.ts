@@ -81,6 +81,7 @@ export type AuditOperation =
   | 'compact'
   | 'collapse-duplicates'
   | 'restore'
+  | 'copy'
   | 'audit-on'
   | 'audit-off';
 

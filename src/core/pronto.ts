@@ -185,13 +185,16 @@ export class ProntoDB {
     await home.deleteDatabase(name);
   }
 
-  /** Backs up a named database (its backend decides the format: a `.tar.gz` for files). */
-  backupDatabase(name: string, request: BackupRequest): Promise<BackupResult> {
-    return this.home.backup(name, request);
+  /** Backs up a named database of the data directory, or of the server `server` names: the same `.tar.gz` either way. */
+  backupDatabase(name: string, request: BackupRequest, server?: Location): Promise<BackupResult> {
+    return this.namedDatabases(server).backup(name, request);
   }
 
-  /** Restores a backup into a named database (default: the one it was made of). */
-  async restoreDatabase(backupFile: string, request: RestoreRequest, actor: Omit<Actor, 'client'> = {}): Promise<RestoreResult> {
+  /** Restores a backup into a named database (default: the one it was made of), of the data directory or of the server `server` names. */
+  async restoreDatabase(backupFile: string, request: RestoreRequest, actor: Omit<Actor, 'client'> = {}, server?: Location): Promise<RestoreResult> {
+    const home = this.namedDatabases(server);
+    // A server records the restore in the transaction that replaces the contents.
+    if (home !== this.home) return withActor({ ...actor, client: this.client }, () => home.restore(backupFile, request));
     const result = await this.home.restore(backupFile, request);
     // The restored file carries its own log (as of the backup); the restore itself goes on record there.
     const store = await this.store(this.home.databaseLocation(result.database));

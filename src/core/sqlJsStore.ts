@@ -789,6 +789,14 @@ export class SqlJsStore implements KvStore {
   importEntries(entries: Entry[], ttlNamespaces: TtlNamespace[], options: ImportOptions = {}): Promise<number> {
     throwIfCancelled(options.signal);
     return this.write(async (db, now, record) => {
+      if (options.replaceContents) {
+        if (options.replaceContents === 'when-empty') {
+          const held = this.rows(db, `SELECT 1 FROM kv WHERE ${LIVE} UNION ALL SELECT 1 FROM sys_namespaces WHERE is_ttl = 1 LIMIT 1`, [now]);
+          if (held.length > 0) throw new ProntoError('conflict', `${this.location} is not empty (it holds values or TTL namespaces); nothing was written`);
+        }
+        this.run(db, 'DELETE FROM kv', []);
+        this.run(db, 'DELETE FROM sys_namespaces', []);
+      }
       for (const ns of ttlNamespaces) {
         this.run(db, 'INSERT OR REPLACE INTO sys_namespaces (project, namespace, is_ttl, default_ttl, created_at) VALUES (?, ?, 1, ?, ?)', [
           ns.project,
@@ -849,7 +857,7 @@ export class SqlJsStore implements KvStore {
         );
       }
       options.onProgress?.(1, `Imported ${entries.length} entries`);
-      record('import', null, null, null, `${entries.length} entries, ${ttlNamespaces.length} TTL namespaces`);
+      record(options.audit?.operation ?? 'import', null, null, null, options.audit?.detail ?? `${entries.length} entries, ${ttlNamespaces.length} TTL namespaces`);
       return entries.length;
     });
   }

@@ -49,6 +49,14 @@ export interface Scope {
 export interface ImportOptions extends LongOperationOptions {
   /** Keep the imported timestamps (exact restore) instead of stamping them now. */
   preserveTimestamps?: boolean;
+  /**
+   * Replace the database's contents (every value, expired ones included, and every namespace row)
+   * in the import's commit: 'always', or 'when-empty', which first refuses with a 'conflict' error
+   * a database holding a live value or a TTL namespace (copy.ts: a copy never overwrites unasked).
+   */
+  replaceContents?: 'always' | 'when-empty';
+  /** What the audit log records for the import (default: operation 'import', a count). */
+  audit?: { operation: AuditOperation; detail: string };
 }
 
 /** Figures about one database, for `status` and the dashboard (whole file, every meta context). */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ActiveDatabaseStatus } from './activeStatus';
 import { registerAuditCommands } from './commands/auditCommands';
 import { registerCursorCommands } from './commands/cursorCommands';
+import { registerCopyCommands } from './commands/copyCommands';
 import { registerDatabaseCommands } from './commands/databaseCommands';
 import { registerHealthCommands } from './commands/healthCommands';
 import { registerTreeKeyCommands } from './commands/treeKeys';
@@ -69,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
     vscode.workspace.registerFileSystemProvider(VALUE_SCHEME, values, { isCaseSensitive: true }),
     ...registerValueCommands(service, databases),
     ...registerDatabaseCommands(service),
+    ...registerCopyCommands(service),
     ...registerCursorCommands(service),
     status,
     decorations,

@@ -69,15 +69,15 @@ describe('CLI on a PostgreSQL server', function () {
     // Nothing about it lands in the data directory: the server holds it all.
     assert.equal(fs.existsSync(a.sandbox.dataDir) && fs.readdirSync(a.sandbox.dataDir).length > 0, false);
 
-    // Export and import go through the same store; a backup (of named databases of the data directory) is refused without the password.
+    // Export and import go through the same store; a backup of the server database is the file archive (test/cli/copy.test.ts), its messages without the password.
     const exported = a.sandbox.path('export.json');
     await a.ok([...flag, 'export', '--output', exported]);
     await a.ok([...flag, 'del', 'app.config.host']);
     await a.ok([...flag, 'import', exported]);
     assert.equal(await a.ok([...flag, 'get', 'app.config.host']), 'db1\n');
-    const backup = await a.run([...flag, 'backup']);
-    assert.equal(backup.code, 1);
-    assert.match(backup.stderr, /^Error: postgres:\/\/carol:\*\*\*@127\.0\.0\.1:\d+\/shared is not a named database of the data directory/);
+    const backup = await a.run([...flag, 'backup', '--output', a.sandbox.path('backups')]);
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.match(backup.stdout, /prontodb_main_\d{8}\.tar\.gz\n$/);
 
     const unreachable = await a.run(['--database-url', `postgres://carol:${password}@127.0.0.1:1/shared?connect_timeout=2`, 'get', 'k']);
     assert.equal(unreachable.code, 1);

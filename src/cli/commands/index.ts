@@ -6,6 +6,7 @@ import type { CommandSpec } from '../commandTable';
 import { AGENT_COMMANDS } from './agents';
 import { AUDIT_COMMANDS } from './audit';
 import { BACKUP_COMMANDS } from './backup';
+import { COPY_COMMANDS } from './copy';
 import { CURSOR_COMMANDS } from './cursor';
 import { DATA_COMMANDS } from './data';
 import { DB_COMMANDS } from './db';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...TRUST_COMMANDS,
   ...BACKUP_COMMANDS,
   ...TRANSFER_COMMANDS,
+  ...COPY_COMMANDS,
   ...HEALTH_COMMANDS,
   ...AUDIT_COMMANDS,
   ...UI_COMMANDS,

@@ -9,4 +9,6 @@ export { inspectBackup } from './archiveReader';
 export { createBackup } from './create';
 export { removeAbandonedStaging } from './leftovers';
 export { type BackupInfo, type BackupKind, DEFAULT_BACKUP_DIR_SEGMENTS, defaultBackupDirectory, listBackups, rotateBackups } from './naming';
-export { restoreBackup } from './restore';
+export { restoreBackup, unpackBackup } from './restore';
+export { writeArchive } from './create';
+export { archiveName, safetyCopyName } from './naming';

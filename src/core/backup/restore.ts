@@ -86,6 +86,20 @@ export async function restoreBackup(
 }
 
 /**
+ * Checks an archive and unpacks it into `staging` (an empty folder the caller owns and removes):
+ * the same validation and integrity check as a restore into the data directory. Returns the
+ * database it holds and its unpacked SQLite file (restores into other backends read it from there).
+ */
+export async function unpackBackup(archive: string, staging: string, limits: RestoreLimits = DEFAULT_RESTORE_LIMITS): Promise<{ database: string; dbFile: string }> {
+  const file = path.resolve(archive);
+  const contents = await inspectBackup(file, limits);
+  await extractValidated(file, staging, limits);
+  const dbFile = path.join(staging, contents.database, `pronto.${contents.database}.prdb`);
+  await checkRestoredIntegrity(file, dbFile);
+  return { database: contents.database, dbFile };
+}
+
+/**
  * Second read of the archive, now extracting. The same rules (and limits) filter every entry by its
  * header before its content is written, so even an archive changed since `inspectBackup` can never
  * write a link, a path outside the staging directory, or more than the limits allow.

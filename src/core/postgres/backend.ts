@@ -10,6 +10,7 @@ import { currentActor } from '../audit';
 import type { Backend, BackupRequest, BackupResult, DatabaseInfo, RestoreRequest, RestoreResult } from '../backend';
 import { ConditionFailedError, ProntoError, usageError } from '../errors';
 import { displayLocation, type Location } from '../location';
+import { backupStore, restoreIntoStore } from '../serverBackup';
 import type { KvStore } from '../store';
 import { canonicalPostgresLocation, isPostgresLocation, parsePostgresLocation, postgresDatabaseLocation, validateServerDatabaseName } from './location';
 
@@ -143,11 +144,31 @@ export class PostgresBackend implements Backend {
     return loadPostgresModule().dropDatabase(this.core, this.databaseLocation(name));
   }
 
-  backup(name: string, _request: BackupRequest): Promise<BackupResult> {
-    return Promise.reject(new ProntoError('usage', `Backups of server databases are not available yet: 'prontodb export' writes '${name}' to a file`));
+  /** The same archive as a file database's (serverBackup.ts): it restores into either backend and into the Rust CLI. */
+  async backup(name: string, request: BackupRequest): Promise<BackupResult> {
+    const location = this.databaseLocation(name);
+    if (!(await this.exists(location))) throw new ProntoError('not-found', `Database '${name}' does not exist (${displayLocation(location)})`);
+    const store = this.createStore(location);
+    try {
+      return await backupStore(store, name, displayLocation(location), request);
+    } finally {
+      await store.close();
+    }
   }
 
-  restore(backupFile: string, _request: RestoreRequest): Promise<RestoreResult> {
-    return Promise.reject(new ProntoError('usage', `Restoring ${backupFile} into a server database is not available yet: 'prontodb import' reads an export`));
+  /** Replaces the named database's contents with the archive's in one transaction, after a safety archive of them. */
+  async restore(backupFile: string, request: RestoreRequest): Promise<RestoreResult> {
+    const opened: KvStore[] = [];
+    try {
+      return await restoreIntoStore(backupFile, request, async (name) => {
+        validateServerDatabaseName(name, usageError);
+        const location = this.databaseLocation(name);
+        const store = this.createStore(location);
+        opened.push(store);
+        return { store, shown: displayLocation(location), exists: await this.exists(location) };
+      });
+    } finally {
+      await Promise.all(opened.map((store) => store.close()));
+    }
   }
 }
