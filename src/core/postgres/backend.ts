@@ -43,6 +43,13 @@ export interface PostgresBackendOptions {
   log?: (line: string) => void;
   /** Connections per open store. */
   poolSize?: number;
+  /** The change-notification connection of a store was lost or is back (the extension's status bar). */
+  connection?: (location: Location, state: 'lost' | 'restored') => void;
+  /**
+   * The password of a server URL that carries none (nor PGPASSWORD), asked only when the server
+   * wants one (the extension: VS Code's SecretStorage). `serverUrl` is without ProntoDB's parameter.
+   */
+  password?: (serverUrl: Location) => Promise<string | undefined>;
 }
 
 export class PostgresBackend implements Backend {
@@ -50,6 +57,11 @@ export class PostgresBackend implements Backend {
   readonly title = 'PostgreSQL server';
 
   constructor(private readonly options: PostgresBackendOptions = {}) {}
+
+  /** The core's services, with the password hook when one was given. */
+  private get core(): typeof CORE & { password?: PostgresBackendOptions['password'] } {
+    return this.options.password ? { ...CORE, password: this.options.password } : CORE;
+  }
 
   handles(location: Location): boolean {
     return isPostgresLocation(location);
@@ -84,11 +96,11 @@ export class PostgresBackend implements Backend {
   /** `openStore` without the promise (the module loads synchronously); connects on first use. */
   createStore(location: Location): KvStore {
     const { PostgresStore } = loadPostgresModule();
-    return new PostgresStore(location, { core: CORE, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize });
+    return new PostgresStore(location, { core: this.core, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize, connection: this.options.connection });
   }
 
   exists(location: Location): Promise<boolean> {
-    return loadPostgresModule().databaseExists(CORE, location);
+    return loadPostgresModule().databaseExists(this.core, location);
   }
 
   /** This backend with the named databases of the server `location` is on. */
@@ -118,7 +130,7 @@ export class PostgresBackend implements Backend {
   }
 
   listDatabases(): Promise<DatabaseInfo[]> {
-    return loadPostgresModule().listDatabases(CORE, this.server);
+    return loadPostgresModule().listDatabases(this.core, this.server);
   }
 
   async prepareDatabase(name: string): Promise<Location> {
@@ -129,7 +141,7 @@ export class PostgresBackend implements Backend {
   }
 
   deleteDatabase(name: string): Promise<void> {
-    return loadPostgresModule().dropDatabase(CORE, this.databaseLocation(name));
+    return loadPostgresModule().dropDatabase(this.core, this.databaseLocation(name));
   }
 
   backup(name: string, _request: BackupRequest): Promise<BackupResult> {

@@ -21,6 +21,11 @@ export interface CoreServices {
   ProntoError: typeof ProntoError;
   ConditionFailedError: typeof ConditionFailedError;
   currentActor(): Actor | undefined;
+  /**
+   * The password of a server URL that carries none (nor PGPASSWORD): the extension's SecretStorage.
+   * Asked only when the server asks for a password; undefined sends none (the server refuses).
+   */
+  password?: (serverUrl: string) => Promise<string | undefined>;
 }
 
 export interface ConnectOptions {
@@ -30,6 +35,8 @@ export interface ConnectOptions {
   idleTimeout: number | null;
   onNotify?: (channel: string, payload: string) => void;
   onClose?: () => void;
+  /** Asked for the password when the server wants one and neither the URL nor PGPASSWORD has it. */
+  password?: () => Promise<string | undefined>;
 }
 
 /** Seconds to wait for a server that does not answer, unless the URL (`connect_timeout=`) or PGCONNECT_TIMEOUT says. */
@@ -52,8 +59,22 @@ export function connect(url: string, options: ConnectOptions): Sql {
   if (!/[?&]connect_timeout=/.test(url) && !process.env.PGCONNECT_TIMEOUT) driverOptions.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
   if (options.onNotify) driverOptions.onnotify = options.onNotify;
   if (options.onClose) driverOptions.onclose = options.onClose;
+  // The driver calls `pass` only when the server asks; a given password (URL, PGPASSWORD) always wins.
+  const password = options.password;
+  if (password && !urlHasPassword(url) && !process.env.PGPASSWORD) driverOptions.pass = async () => (await password()) ?? '';
   for (const [name, value] of Object.entries(driverOptions)) if (value === undefined) delete driverOptions[name];
   return postgres(url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
+}
+
+/** Whether a `postgres://` URL carries a password (`user:password@`). */
+function urlHasPassword(url: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/.test(url);
+}
+
+/** The core's password hook bound to one server URL, for `connect`. */
+export function passwordFor(core: CoreServices, serverUrl: string): (() => Promise<string | undefined>) | undefined {
+  const hook = core.password;
+  return hook && (() => hook(serverUrl));
 }
 
 /** How the bundle reports a malformed location (location.ts: Fail) with the core's error class. */

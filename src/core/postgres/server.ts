@@ -3,11 +3,12 @@
  * from other schemas by their settings table. Each call opens one short-lived connection.
  */
 import type { DatabaseInfo } from '../backend';
-import { connect, type CoreServices, type Sql, usageFailure, wrapError } from './connection';
+import { connect, type CoreServices, passwordFor, type Sql, usageFailure, wrapError } from './connection';
 import { parsePostgresLocation, postgresDatabaseLocation, quoteIdentifier, SCHEMA_PREFIX, validateServerDatabaseName } from './location';
 
 async function withConnection<T>(core: CoreServices, location: string, work: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = connect(parsePostgresLocation(location, usageFailure(core)).serverUrl, { max: 1, idleTimeout: 1 });
+  const { serverUrl } = parsePostgresLocation(location, usageFailure(core));
+  const sql = connect(serverUrl, { max: 1, idleTimeout: 1, password: passwordFor(core, serverUrl) });
   try {
     return await work(sql);
   } catch (error) {

@@ -19,7 +19,7 @@ import { type Actor, type AuditOperation, type AuditQuery, type AuditRecord, typ
 import type { MigrationReport } from '../migrations';
 import type { ChangeEvent, DeleteOptions, ImportOptions, KvStore, ListQuery, NamespaceStats, RenameOptions, Scope, SetOptions, StoreStats } from '../store';
 import type { Address, Disposable, Entry, LongOperationOptions, TtlNamespace } from '../types';
-import { connect, type CoreServices, isMissingSchema, isTransient, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
+import { connect, type CoreServices, isMissingSchema, isTransient, passwordFor, type Row, type Sql, type TransactionSql, usageFailure, wrapError } from './connection';
 import { ChangeListener } from './listener';
 import { displayLocation } from '../location';
 import { parsePostgresLocation, quoteIdentifier } from './location';
@@ -33,6 +33,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Lines about the change-notification connection (lost, back). */
   log?: (line: string) => void;
+  /** The change-notification connection was lost ('lost') or listens again ('restored'); `location` is this store's. */
+  connection?: (location: string, state: 'lost' | 'restored') => void;
 }
 
 /** Records one audit entry of the running write (nothing while the audit log is off). */
@@ -109,6 +111,7 @@ export class PostgresStore implements KvStore {
   private readonly core: CoreServices;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly connection: PostgresStoreOptions['connection'];
   private readonly sql: Sql;
   /** How the database is named in messages: the URL without its password. */
   private readonly shown: string;
@@ -137,7 +140,8 @@ export class PostgresStore implements KvStore {
     this.serverUrl = parsed.serverUrl;
     this.schema = parsed.schema;
     this.S = quoteIdentifier(parsed.schema);
-    this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30 });
+    this.connection = options.connection;
+    this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30, password: passwordFor(options.core, parsed.serverUrl) });
   }
 
   readonly staleReadWarning = undefined;
@@ -951,9 +955,13 @@ export class PostgresStore implements KvStore {
         notified: (payload) => {
           if (payload !== this.origin) this.emitExternalSoon();
         },
-        resumed: () => this.emitExternalSoon(),
+        resumed: () => {
+          this.connection?.(this.location, 'restored');
+          this.emitExternalSoon();
+        },
+        lost: () => this.connection?.(this.location, 'lost'),
         log: (line) => this.log(line),
-      });
+      }, passwordFor(this.core, this.serverUrl));
       this.listener.start();
     }
     return {

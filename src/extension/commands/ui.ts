@@ -22,6 +22,7 @@ export function registerCommand<Args extends unknown[]>(service: ProntoService, 
       const { message, stack } = describeCommandFailure(error);
       service.log.error(`${id}: ${stack ?? message}`);
       void vscode.window.showErrorMessage(`ProntoDB: ${message}`);
+      service.afterFailure(error);
       return undefined;
     }
   });
