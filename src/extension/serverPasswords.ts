@@ -1,17 +1,12 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { isProntoError } from '../core/errors';
-import { isPostgresLocation, parsePostgresLocation } from '../core/postgres/location';
 import { usageError } from '../core/errors';
+import { isPostgresLocation, parsePostgresLocation, urlHasPassword } from '../core/postgres/location';
 
 /** Secrets are stored under this prefix and the server key; the keys (never the passwords) are listed in global state. */
 const SECRET_PREFIX = 'prontodb.serverPassword:';
 const KEYS_STATE = 'prontodb.serverPasswordKeys';
-
-/** Whether a `postgres://` URL carries a password of its own (`user:password@`). */
-export function urlHasPassword(location: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/.test(location);
-}
 
 /**
  * What a password is kept under: `user@hosts/database` of a server URL, without the password or any

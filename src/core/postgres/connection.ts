@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import type { Actor } from '../audit';
 import type { ConditionFailedError, ErrorCode, ProntoError } from '../errors';
 import { displayLocation } from '../location';
+import { urlHasPassword } from './location';
 
 export type Sql = postgres.Sql;
 export type TransactionSql = postgres.TransactionSql;
@@ -64,11 +65,6 @@ export function connect(url: string, options: ConnectOptions): Sql {
   if (password && !urlHasPassword(url) && !process.env.PGPASSWORD) driverOptions.pass = async () => (await password()) ?? '';
   for (const [name, value] of Object.entries(driverOptions)) if (value === undefined) delete driverOptions[name];
   return postgres(url, driverOptions as postgres.Options<Record<string, postgres.PostgresType>>);
-}
-
-/** Whether a `postgres://` URL carries a password (`user:password@`). */
-function urlHasPassword(url: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/.test(url);
 }
 
 /** The core's password hook bound to one server URL, for `connect`. */
