@@ -227,7 +227,16 @@ describe('a database on a PostgreSQL server', function () {
     assert.ok(log.lines.slice(before).some((line) => /^Lost the connection listening for changes of .*127\.0\.0\.1/.test(line)), `the log says it: ${log.lines.slice(before).join('\n')}`);
     // Down long enough that the listener's pauses between attempts have grown past the restart and the write below.
     await sleep(4000);
-    cluster!.start();
+    // Backends of the killed postmaster may hold its shared memory a moment longer.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        cluster!.start();
+        break;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await sleep(250);
+      }
+    }
     const restartedAt = Date.now();
     const seen = readOnRefresh(feed, (labels) => labels.includes('third'));
     const written = await otherMachine(['set', 'team.feed.third', 'written while this machine was not listening']);
