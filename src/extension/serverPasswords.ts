@@ -40,6 +40,13 @@ export function isLoginRefused(error: unknown): boolean {
 export class ServerPasswords {
   /** Answers being tried: the core's lookup sees them before they are kept. */
   private readonly trying = new Map<string, string>();
+  /**
+   * What SecretStorage holds per server (undefined: nothing), read once. The driver asks in the
+   * middle of its login exchange, and if the server goes away while the lookup is pending, the
+   * driver (postgres 3.4.9) writes to a closed socket from a timer: an uncaught TypeError. A lookup
+   * answered from memory leaves it no time to.
+   */
+  private readonly known = new Map<string, string | undefined>();
   /** Servers whose question the user dismissed: not asked again until Refresh or Forget Server Password. */
   private readonly declined = new Set<string>();
   /** One question per server at a time; everything refused meanwhile waits for its answer. */
@@ -50,12 +57,24 @@ export class ServerPasswords {
     private readonly log: vscode.LogOutputChannel,
     /** Whether `location` can be reached now with the password the lookup gives (a test connection). */
     private readonly check: (location: string) => Promise<void>,
-  ) {}
+  ) {
+    // Another window kept or forgot one: read it again when next needed.
+    context.subscriptions.push(
+      context.secrets.onDidChange((event) => {
+        if (event.key.startsWith(SECRET_PREFIX)) this.known.delete(event.key.slice(SECRET_PREFIX.length));
+      }),
+    );
+  }
 
   /** The core's password hook (PostgresBackendOptions.password). */
   readonly lookup = async (serverUrl: string): Promise<string | undefined> => {
     const key = serverKey(serverUrl);
-    return this.trying.get(key) ?? (await this.context.secrets.get(SECRET_PREFIX + key));
+    const trying = this.trying.get(key);
+    if (trying !== undefined) return trying;
+    if (this.known.has(key)) return this.known.get(key);
+    const kept = await this.context.secrets.get(SECRET_PREFIX + key);
+    this.known.set(key, kept);
+    return kept;
   };
 
   /** The servers a password is kept for. */
@@ -66,6 +85,8 @@ export class ServerPasswords {
   /** Refresh: a server whose question was dismissed is asked again at its next refusal. */
   reset(): void {
     this.declined.clear();
+    // Read SecretStorage again (another window may have changed it).
+    this.known.clear();
   }
 
   /**
@@ -119,6 +140,7 @@ export class ServerPasswords {
       }
       if (accepted) {
         await this.context.secrets.store(SECRET_PREFIX + key, answer);
+        this.known.set(key, answer);
         await this.context.globalState.update(KEYS_STATE, [...new Set([...this.keys(), key])].sort());
         this.log.info(`The password for ${key} is kept in VS Code's secret storage`);
         return true;
@@ -139,6 +161,7 @@ export class ServerPasswords {
 
   private async remove(key: string): Promise<void> {
     await this.context.secrets.delete(SECRET_PREFIX + key);
+    this.known.set(key, undefined);
     await this.context.globalState.update(
       KEYS_STATE,
       this.keys().filter((kept) => kept !== key),
