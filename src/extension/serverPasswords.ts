@@ -58,10 +58,12 @@ export class ServerPasswords {
     /** Whether `location` can be reached now with the password the lookup gives (a test connection). */
     private readonly check: (location: string) => Promise<void>,
   ) {
-    // Another window kept or forgot one: read it again when next needed.
+    // Another window kept or forgot one: read it again (meanwhile lookups answer what was known).
     context.subscriptions.push(
       context.secrets.onDidChange((event) => {
-        if (event.key.startsWith(SECRET_PREFIX)) this.known.delete(event.key.slice(SECRET_PREFIX.length));
+        if (!event.key.startsWith(SECRET_PREFIX)) return;
+        const key = event.key.slice(SECRET_PREFIX.length);
+        void context.secrets.get(event.key).then((kept) => this.known.set(key, kept), () => this.known.delete(key));
       }),
     );
   }
@@ -85,8 +87,6 @@ export class ServerPasswords {
   /** Refresh: a server whose question was dismissed is asked again at its next refusal. */
   reset(): void {
     this.declined.clear();
-    // Read SecretStorage again (another window may have changed it).
-    this.known.clear();
   }
 
   /**
