@@ -41,10 +41,9 @@ export class ServerPasswords {
   /** Answers being tried: the core's lookup sees them before they are kept. */
   private readonly trying = new Map<string, string>();
   /**
-   * What SecretStorage holds per server (undefined: nothing), read once. The driver asks in the
-   * middle of its login exchange, and if the server goes away while the lookup is pending, the
-   * driver (postgres 3.4.9) writes to a closed socket from a timer: an uncaught TypeError. A lookup
-   * answered from memory leaves it no time to.
+   * What SecretStorage holds per server (undefined: nothing), read once: the driver asks in the
+   * middle of every new connection's login exchange, which then need not wait on the window's
+   * secret store.
    */
   private readonly known = new Map<string, string | undefined>();
   /** Servers whose question the user dismissed: not asked again until Refresh or Forget Server Password. */
