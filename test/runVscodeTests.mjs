@@ -75,7 +75,7 @@ if (only === undefined || only === 'integration') {
         ...(files ? { MOCHA_FILES: files } : {}),
         ...(shuffleSeed ? { MOCHA_SHUFFLE_SEED: shuffleSeed } : {}),
       },
-      timeoutMs: 300_000,
+      timeoutMs: 480_000, // 16-server starts a PostgreSQL cluster and waits out a restart: ~25 s more on a loaded machine
       verbose,
       keep,
       log: (text) => {

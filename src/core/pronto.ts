@@ -6,7 +6,7 @@ import { ProntoError, usageError } from './errors';
 import { SqlJsFileBackend } from './fileBackend';
 import type { FileStoreOptions } from './fileStore';
 import { type Location } from './location';
-import { PostgresBackend } from './postgres/backend';
+import { PostgresBackend, type PostgresBackendOptions } from './postgres/backend';
 import { type Env, type Layout, layoutFromEnv } from './paths';
 import { chooseBackupDirectory, resolveTarget, type ResolvedTarget, type Selection } from './resolution';
 import type { DeleteOptions, KvStore, ListQuery, RenameOptions, SetOptions } from './store';
@@ -34,6 +34,8 @@ export interface ProntoOptions {
   openStore?: (location: string) => Promise<KvStore>;
   /** Who this process is, for the audit log: 'cli', 'extension', 'mcp'. */
   client?: string;
+  /** For server locations: log lines, connection state, the password hook (the extension's). */
+  postgres?: Pick<PostgresBackendOptions, 'log' | 'connection' | 'password'>;
 }
 
 /**
@@ -61,7 +63,7 @@ export class ProntoDB {
     this.cwd = options.cwd ?? process.cwd();
     this.client = options.client ?? 'library';
     this.home = new SqlJsFileBackend(this.layout, options.store);
-    this.backends = new BackendRegistry([...(options.backends ?? []), new PostgresBackend({ now: options.store?.now }), this.home]);
+    this.backends = new BackendRegistry([...(options.backends ?? []), new PostgresBackend({ now: options.store?.now, ...options.postgres }), this.home]);
     this.cursors = new CursorRegistry(this.layout, this.cwd, {
       databaseLocation: (name) => this.home.databaseLocation(name),
       databaseName: (location) => this.home.databaseName(location),

@@ -103,6 +103,7 @@ export class ActiveDatabaseStatus implements vscode.Disposable {
         }
       } catch (error) {
         snapshot = { location, error: (error as Error).message };
+        this.service.afterFailure(error, target.location);
       }
     } catch (error) {
       snapshot = { location: '', error: (error as Error).message };

@@ -254,6 +254,8 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     } catch (error) {
       const message = (error as Error).message;
       this.service.log.error(message);
+      // A server that wants a password: asked once, then the tree reads again.
+      this.service.afterFailure(error, node && 'ref' in node ? this.service.fileOf(node.ref) : undefined);
       return [{ kind: 'message', id: `${node ? nodeId(node) : 'root'}`, text: message.length > 80 ? `${message.slice(0, 80)}…` : message, detail: message }];
     }
   }
@@ -262,7 +264,7 @@ export class DatabasesTreeProvider implements vscode.TreeDataProvider<DatabasesN
     if (!node) return this.roots();
     switch (node.kind) {
       case 'database': {
-        // Opening a database that does not exist would create its folder: nothing to show, nothing made.
+        // Opening a database file that does not exist would create its folder: nothing to show, nothing made.
         const location = this.service.fileOf(node.ref);
         if (!isUrlLocation(location) && !fs.existsSync(location)) return [];
         const session = await this.sessionOf(node.ref);

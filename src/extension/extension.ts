@@ -82,6 +82,18 @@ export function activate(context: vscode.ExtensionContext): ProntoExtensionApi {
       return version;
     }),
     registerCommand(service, 'prontodb.openLog', () => log.show()),
+    registerCommand(service, 'prontodb.forgetServerPassword', async () => {
+      let active: string | undefined;
+      try {
+        active = service.target().location;
+      } catch {
+        active = undefined;
+      }
+      const forgotten = await service.passwords.forget(active);
+      // Open connections logged in with it: start over, so the next read asks again.
+      if (forgotten) service.reset();
+      return forgotten;
+    }),
     statusBar.disposable,
     registerTerminalEnvironment(context, service),
     registerLanguageModelTools(service),

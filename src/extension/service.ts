@@ -6,6 +6,8 @@ import { ProntoDB, type ResolvedTarget, type Selection, type Session } from '../
 import { chooseUser, userNameFrom } from '../core/resolution';
 import { configureSqlJs } from '../core/sqljs';
 import { lookUpWorkdir, WORKDIR_FILE_NAME, type WorkdirConfig, type WorkdirLookup, workdirPinsTarget } from '../core/workdir';
+import { ServerConnections } from './serverConnections';
+import { ServerPasswords } from './serverPasswords';
 import { SharedStateWatcher } from './sharedStateWatcher';
 
 /** What the user picked in the editor: a cursor or a database, by name. */
@@ -53,6 +55,10 @@ export class ProntoService implements vscode.Disposable {
   /** A database was created or deleted (by anyone). */
   readonly onDidChangeDatabases = this.databasesChanged.event;
   readonly onDidChangeData = this.dataChanged.event;
+  /** Server databases whose change connection is lost (the status bar shows it). */
+  readonly connections = new ServerConnections();
+  /** Passwords of server locations that have none of their own (VS Code's SecretStorage). */
+  readonly passwords: ServerPasswords;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -61,6 +67,9 @@ export class ProntoService implements vscode.Disposable {
     configureSqlJs({ wasmPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath });
     // The user follows the person to other machines; the selection is the machine's (shared with the CLI).
     context.globalState.setKeysForSync([USER_KEY]);
+    this.passwords = new ServerPasswords(context, log, async (location) => {
+      await this.pronto.backendFor(location).exists(location);
+    });
     this.sharedState = new SharedStateWatcher(
       () => this.pronto.layout,
       (change) => {
@@ -73,6 +82,7 @@ export class ProntoService implements vscode.Disposable {
       this.databasesChanged,
       this.dataChanged,
       this.sharedState,
+      this.connections,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('prontodb.dataDirectory') || event.affectsConfiguration('prontodb.user')) this.reset();
       }),
@@ -99,7 +109,17 @@ export class ProntoService implements vscode.Disposable {
     if (!this.engine) {
       const env = this.engineEnv();
       const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-      this.engine = new ProntoDB({ env, cwd, layout: layoutFromEnv(env), client: 'extension' });
+      this.engine = new ProntoDB({
+        env,
+        cwd,
+        layout: layoutFromEnv(env),
+        client: 'extension',
+        postgres: {
+          log: (line) => (line.startsWith('Lost') ? this.log.warn(line) : this.log.info(line)),
+          connection: this.connections.report,
+          password: this.passwords.lookup,
+        },
+      });
       // First use, not activation: watching reads a few folders.
       this.sharedState.start();
     }
@@ -112,6 +132,8 @@ export class ProntoService implements vscode.Disposable {
     this.engine = undefined;
     for (const subscription of this.watched.values()) subscription.dispose();
     this.watched.clear();
+    this.connections.clear();
+    this.passwords.reset();
     void old?.close();
     this.targetChanged.fire();
   }
@@ -313,6 +335,28 @@ export class ProntoService implements vscode.Disposable {
   /** After a write through `session`: a database that did not exist before is followed from now on. */
   afterWrite(session: Session): void {
     if (this.watch(session)) this.dataChanged.fire({ file: session.store.location, origin: 'local' });
+  }
+
+  /**
+   * After reading `location` (default: the active database) failed: a server that refused a login
+   * without a password gets one asked for (serverPasswords.ts), and everything reads again once it
+   * took it. Never throws.
+   */
+  afterFailure(error: unknown, location?: string): void {
+    let where = location;
+    if (where === undefined) {
+      try {
+        where = this.target().location;
+      } catch {
+        return;
+      }
+    }
+    void this.passwords.afterFailure(error, where).then(
+      (accepted) => {
+        if (accepted) this.targetChanged.fire();
+      },
+      (failure: unknown) => this.log.error(`Asking for a server password failed: ${(failure as Error).message}`),
+    );
   }
 
   /** Logs and shows a warning once per key (a view resolving every second must not repeat it). */

@@ -27,6 +27,12 @@ export function registerStatusBar(service: ProntoService, status: ActiveDatabase
       item.tooltip = tooltip;
       item.command = 'prontodb.switchCursor';
       item.backgroundColor = undefined;
+      if (service.connections.isLost(service.pronto.canonicalLocation(target.location))) {
+        // The server went away: other machines' writes are not heard until the connection is back.
+        item.text = `$(debug-disconnect) ${name} · reconnecting…`;
+        tooltip.appendMarkdown('\n\n$(warning) **Disconnected**: the connection to the server was lost; reconnecting (the ProntoDB log says when it is back).');
+        item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      }
     } catch (error) {
       item.text = '$(database) ProntoDB: error';
       // A file at fault (a malformed .prontodb) is one click away.
@@ -39,5 +45,5 @@ export function registerStatusBar(service: ProntoService, status: ActiveDatabase
   };
   // Resolving reads cursor files: keep it off the activation path.
   setImmediate(update);
-  return { item, disposable: vscode.Disposable.from(item, service.onDidChangeTarget(update), status.onDidChange(update)) };
+  return { item, disposable: vscode.Disposable.from(item, service.onDidChangeTarget(update), status.onDidChange(update), service.connections.onDidChange(update)) };
 }

@@ -44,6 +44,8 @@ export interface PostgresBackendOptions {
   log?: (line: string) => void;
   /** Connections per open store. */
   poolSize?: number;
+  /** The change-notification connection of a store was lost or is back (the extension's status bar). */
+  connection?: (location: Location, state: 'lost' | 'restored') => void;
   /**
    * Asked for the password of a server (given its URL without a password) when the URL, PGPASSWORD
    * and the password file (~/.pgpass, PGPASSFILE) have none; once per pool. The extension answers
@@ -96,7 +98,7 @@ export class PostgresBackend implements Backend {
   /** `openStore` without the promise (the module loads synchronously); connects on first use. */
   createStore(location: Location): KvStore {
     const { PostgresStore } = loadPostgresModule();
-    return new PostgresStore(location, { core: this.core, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize });
+    return new PostgresStore(location, { core: this.core, now: this.options.now, log: this.options.log, poolSize: this.options.poolSize, connection: this.options.connection });
   }
 
   exists(location: Location): Promise<boolean> {

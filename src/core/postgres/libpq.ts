@@ -251,10 +251,12 @@ export function driverSettings(
       if (found !== undefined) return found;
     }
     if (options.hook) {
-      // Asked once per pool: the extension may ask its user, who should not be asked per connection.
+      // Asked once per pool once it has answered: the extension may ask its user, who should not be asked per connection.
+      // Until it has an answer: the extension may get one from its user after a refused login.
       hookAnswer ??= options.hook(withoutPassword);
       const answer = await hookAnswer;
       if (answer !== undefined) return answer;
+      hookAnswer = undefined;
     }
     return '';
   };

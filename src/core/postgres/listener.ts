@@ -13,6 +13,8 @@ export interface ListenerEvents {
   notified(payload: string): void;
   /** Listening again after the connection was lost: changes may have been missed. */
   resumed(): void;
+  /** The connection was lost, or listening failed (once until it is back). */
+  lost?(): void;
   /** One line for the log: the connection was lost, or is back. */
   log(line: string): void;
 }
@@ -70,7 +72,10 @@ export class ChangeListener {
       } catch (error) {
         if (this.stopped) return;
         this.attempts++;
-        if (!this.lost) this.events.log(`Lost the change notifications of ${this.shown} (${(error as Error).message}); retrying`);
+        if (!this.lost) {
+          this.events.log(`Lost the change notifications of ${this.shown} (${(error as Error).message}); retrying`);
+          this.events.lost?.();
+        }
         this.lost = true;
         this.retryLater();
       } finally {
@@ -92,7 +97,10 @@ export class ChangeListener {
   /** The driver closed the connection: a new one must LISTEN again. */
   private connectionLost(): void {
     if (this.stopped) return;
-    if (!this.lost) this.events.log(`Lost the connection listening for changes of ${this.shown}; reconnecting`);
+    if (!this.lost) {
+      this.events.log(`Lost the connection listening for changes of ${this.shown}; reconnecting`);
+      this.events.lost?.();
+    }
     this.lost = true;
     if (this.listening) return; // the attempt in flight fails and schedules the next
     this.retryLater();

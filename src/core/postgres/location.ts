@@ -115,3 +115,8 @@ export function canonicalPostgresLocation(location: Location, fail: Fail): Locat
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** Whether a `postgres://` URL carries a password (`user:password@`), which then wins over every other source. */
+export function urlHasPassword(url: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/.test(url);
+}

@@ -35,6 +35,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Lines about the change-notification connection (lost, back). */
   log?: (line: string) => void;
+  /** The change-notification connection was lost ('lost') or listens again ('restored'); `location` is this store's. */
+  connection?: (location: string, state: 'lost' | 'restored') => void;
 }
 
 /** Records one audit entry of the running write (nothing while the audit log is off). */
@@ -200,6 +202,7 @@ export class PostgresStore implements KvStore {
   private readonly core: CoreServices;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly connection: PostgresStoreOptions['connection'];
   private readonly sql: Sql;
   /** How the database is named in messages: the URL without its password. */
   private readonly shown: string;
@@ -228,6 +231,7 @@ export class PostgresStore implements KvStore {
     this.serverUrl = parsed.serverUrl;
     this.schema = parsed.schema;
     this.S = quoteIdentifier(parsed.schema);
+    this.connection = options.connection;
     this.sql = connect(parsed.serverUrl, { max: options.poolSize ?? 4, idleTimeout: 30, core: options.core });
   }
 
@@ -1066,7 +1070,11 @@ export class PostgresStore implements KvStore {
         notified: (payload) => {
           if (payload !== this.origin) this.emitExternalSoon();
         },
-        resumed: () => this.emitExternalSoon(),
+        resumed: () => {
+          this.connection?.(this.location, 'restored');
+          this.emitExternalSoon();
+        },
+        lost: () => this.connection?.(this.location, 'lost'),
         log: (line) => this.log(line),
       }, this.core);
       this.listener.start();

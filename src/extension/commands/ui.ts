@@ -22,6 +22,8 @@ export function registerCommand<Args extends unknown[]>(service: ProntoService, 
       const { message, stack } = describeCommandFailure(error);
       service.log.error(`${id}: ${stack ?? message}`);
       void vscode.window.showErrorMessage(`ProntoDB: ${message}`);
+      // A server that wants a password asks for it (tests hand in a service with only a log).
+      if (typeof service.afterFailure === 'function') service.afterFailure(error);
       return undefined;
     }
   });
