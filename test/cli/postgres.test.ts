@@ -5,9 +5,11 @@
  * bundle is what is tested, and exit codes prove it shares the core's error classes.
  */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
-import { type RunOptions, type RunResult, Sandbox } from '../helpers/cliHarness';
+import { CLI, type RunOptions, type RunResult, Sandbox } from '../helpers/cliHarness';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 
 describe('CLI on a PostgreSQL server', function () {
@@ -164,6 +166,61 @@ describe('CLI on a PostgreSQL server', function () {
     const gone = await deleted;
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(gone.stderr, /was deleted or expired/);
+    await a.ok(['db', 'delete', 'main', '--force']);
+  });
+
+  it("the dashboard server (prontodb ui) on one machine pushes a change within 1 s of another machine's write, and reads it", async () => {
+    const a = machine({ PRONTODB_DATABASE_URL: url });
+    const b = machine({ PRONTODB_DATABASE_URL: url });
+    await b.ok(['set', 'team.board.status', 'red']);
+    const ui = spawn(process.execPath, [CLI, 'ui', '--no-open'], { cwd: a.sandbox.root, env: a.sandbox.envWith({ PRONTODB_DATABASE_URL: url }), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let printed = '';
+      ui.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      const address = await new Promise<URL>((resolve, reject) => {
+        ui.stdout!.on('data', (chunk: Buffer) => {
+          printed += chunk.toString();
+          const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(printed);
+          if (match) resolve(new URL(match[1]!));
+        });
+        ui.on('exit', (code) => reject(new Error(`prontodb ui exited ${code}: ${printed}`)));
+      });
+      const token = address.searchParams.get('token')!;
+      const api = async (request: unknown): Promise<{ ok: boolean; result: unknown }> => {
+        const reply = await fetch(new URL('/api', address), { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ id: 1, request }) });
+        return (await reply.json()) as { ok: boolean; result: unknown };
+      };
+      const overview = (await api({ type: 'overview' })).result as { databases: Array<{ ref: string; active: boolean }> };
+      const active = overview.databases.find((database) => database.active)!;
+      const key = { project: 'team', namespace: 'board', key: 'status', context: null };
+      assert.equal(((await api({ type: 'get', database: active.ref, address: key })).result as { entry: { value: string } | null }).entry?.value, 'red');
+
+      const events: string[] = [];
+      let watching = false;
+      let arrivedAt = 0;
+      const stream = http.get({ host: '127.0.0.1', port: Number(address.port), path: `/events?token=${token}` });
+      const response = await new Promise<http.IncomingMessage>((resolve) => stream.on('response', resolve));
+      response.on('data', (chunk: Buffer) => {
+        const lines = chunk.toString().split('\n');
+        watching ||= lines.includes(': watching');
+        events.push(...lines.filter((line) => line.startsWith('data: ')));
+        if (events.length > 0 && arrivedAt === 0) arrivedAt = Date.now();
+      });
+      for (const start = Date.now(); !watching && Date.now() - start < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(watching, 'the event stream is watching');
+      await b.ok(['set', 'team.board.status', 'green']);
+      const acknowledged = Date.now();
+      while (events.length === 0 && Date.now() - acknowledged < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
+      stream.destroy();
+      assert.ok(events.length > 0, 'a notice arrived');
+      assert.deepEqual(JSON.parse(events[0]!.slice('data: '.length)), { type: 'changed', database: active.ref });
+      assert.ok(arrivedAt - acknowledged < 1000, `the notice came ${arrivedAt - acknowledged} ms after the other machine's write was acknowledged`);
+      // What the page then asks for is current.
+      assert.equal(((await api({ type: 'get', database: active.ref, address: key })).result as { entry: { value: string } | null }).entry?.value, 'green');
+      assert.ok(!printed.includes(password), 'no password printed');
+    } finally {
+      ui.kill('SIGTERM');
+    }
     await a.ok(['db', 'delete', 'main', '--force']);
   });
 
