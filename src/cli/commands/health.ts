@@ -78,7 +78,8 @@ or changed.`,
 migration, cursors pointing at missing databases, legacy cursor files, and backups (missing or
 older than 7 days). Each check is ok, warn or error with a message. --fix applies the safe fixes
 (never while a native SQLite process uses the file) and checks again. Exit 0 when all are ok,
-1 on any error, 4 on warnings only.`,
+1 on any error or when a fix failed (e.g. read-only: the reason is printed beside the check), 4 on
+warnings only.`,
   },
   {
     name: 'migrate',

@@ -27,6 +27,8 @@ export interface CheckResult {
   fix?: string;
   /** With --fix: whether the fix ran and the check then passed. */
   fixed?: boolean;
+  /** With --fix: the error the fix failed with (a read-only database, a lost server); doctor then exits 1. */
+  fixError?: string;
 }
 
 export interface DoctorReport {
@@ -56,7 +58,9 @@ function worst(statuses: CheckStatus[]): CheckStatus {
 
 /** Exit status of `doctor`: 0 all ok, 1 any error, 4 warnings only. */
 export function doctorExitCode(report: DoctorReport): 0 | 1 | 4 {
-  return report.status === 'error' ? 1 : report.status === 'warn' ? 4 : 0;
+  // A fix that was asked for and failed is a failed command, whatever the check's own status.
+  if (report.status === 'error' || report.checks.some((check) => check.fixError !== undefined)) return 1;
+  return report.status === 'warn' ? 4 : 0;
 }
 
 interface Check {
@@ -293,7 +297,7 @@ async function diagnose(pronto: ProntoDB, target: ResolvedTarget, options: Docto
           result = { name: check.name, ...after, fix: result.fix, fixed: after.status === 'ok' };
         } catch (error) {
           if (!isProntoError(error)) throw error;
-          result = { ...result, fixed: false, message: `${result.message}. The fix failed: ${error.message}` };
+          result = { ...result, fixed: false, fixError: error.message, message: `${result.message}. The fix failed: ${error.message}` };
         }
       }
     }
