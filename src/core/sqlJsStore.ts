@@ -428,6 +428,16 @@ export class SqlJsStore implements KvStore {
     this.flushing = undefined;
   }
 
+  /**
+   * A write the file system refused, on a file or folder this user may not write, says so as a
+   * server's refusal does (`read-only: …`) instead of with the bare errno of the lock or the file.
+   */
+  private readOnlyOr(failure: ProntoError): ProntoError {
+    if (failure.code !== 'io' || failure.message.startsWith('read-only:')) return failure;
+    const access = fileWriteAccess(this.location);
+    return access.writable ? failure : new ProntoError('io', `read-only: ${access.reason}; nothing was written (${failure.message})`, failure.file);
+  }
+
   private async commit(batch: WriteJob[]): Promise<void> {
     let write: FileWrite | undefined;
     let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
@@ -448,7 +458,7 @@ export class SqlJsStore implements KvStore {
     } catch (error) {
       // The in-memory copy may now differ from the file: drop it so the next call rereads the file.
       this.discard();
-      const failure = wrapSqliteError(this.location, error);
+      const failure = this.readOnlyOr(wrapSqliteError(this.location, error));
       for (const job of batch) job.reject(failure);
       await write?.release();
       return;
