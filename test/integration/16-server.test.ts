@@ -109,9 +109,10 @@ describe('a database on a PostgreSQL server', function () {
     assert.equal(seeded.code, 0, seeded.stderr);
     const { service } = await getApi();
     log = captureLog(service.log);
-    // This machine: a cursor at the server, without the password, chosen as the command line would (`cursor use`).
+    // This machine: a cursor at the server, without the password. It is chosen in the first test,
+    // under its stubs: choosing it makes the status bar read at once, and that refused read asks for
+    // the password; asked before the stubs, the question would be a real input box nobody answers.
     await service.pronto.cursors.set('team', 'default', { location: url });
-    await service.select({ kind: 'cursor', name: 'team' }, 'global');
   });
 
   after(async function () {
@@ -151,6 +152,8 @@ describe('a database on a PostgreSQL server', function () {
         });
       },
       async () => {
+        // Chosen as the command line would (`cursor use`).
+        await service.select({ kind: 'cursor', name: 'team' }, 'global');
         const roots = await databases.getChildren();
         const team = roots.find((node) => node.kind === 'database' && node.active);
         assert.ok(team, `the active server database is in the tree: ${roots.map((node) => labelOf(databases.getTreeItem(node))).join(', ')}`);
