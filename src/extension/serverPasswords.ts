@@ -74,8 +74,9 @@ export class ServerPasswords {
     if (trying !== undefined) return trying;
     if (this.known.has(key)) return this.known.get(key);
     const kept = await this.context.secrets.get(SECRET_PREFIX + key);
-    this.known.set(key, kept);
-    return kept;
+    // A password taken (or forgotten) while this read was pending is newer than what it read: keep that.
+    if (!this.known.has(key)) this.known.set(key, kept);
+    return this.known.get(key);
   };
 
   /** The servers a password is kept for. */

@@ -48,7 +48,7 @@ export interface PostgresBackendOptions {
   connection?: (location: Location, state: 'lost' | 'restored') => void;
   /**
    * Asked for the password of a server (given its URL without a password) when the URL, PGPASSWORD
-   * and the password file (~/.pgpass, PGPASSFILE) have none; once per pool. The extension answers
+   * and the password file (~/.pgpass, PGPASSFILE) have none; asked for each new connection, so it answers from memory. The extension answers
    * from VS Code's SecretStorage.
    */
   password?: (location: Location) => Promise<string | undefined>;

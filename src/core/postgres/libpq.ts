@@ -238,7 +238,6 @@ export function driverSettings(
   const passfile = pgpassFile(parsed.parameters.get('passfile'), env);
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   let warned = false;
-  let hookAnswer: Promise<string | undefined> | undefined;
   const withoutPassword = `${parsed.prefix}${parsed.user !== undefined ? `${encodeURIComponent(parsed.user)}@` : ''}${parsed.hosts}${parsed.pathPart}`;
   const password = async (): Promise<string> => {
     if (urlPassword !== undefined) return urlPassword;
@@ -251,12 +250,11 @@ export function driverSettings(
       if (found !== undefined) return found;
     }
     if (options.hook) {
-      // Asked once per pool once it has answered: the extension may ask its user, who should not be asked per connection.
-      // Until it has an answer: the extension may get one from its user after a refused login.
-      hookAnswer ??= options.hook(withoutPassword);
-      const answer = await hookAnswer;
+      // Asked for every new connection, never remembered here: the host's answer can change (a
+      // password taken after a refused login, one being tried, one forgotten), and a pool that kept
+      // a wrong one would be refused for good. The host answers from memory; it never prompts here.
+      const answer = await options.hook(withoutPassword);
       if (answer !== undefined) return answer;
-      hookAnswer = undefined;
     }
     return '';
   };
