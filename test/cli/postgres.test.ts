@@ -9,18 +9,17 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { CLI, type RunOptions, type RunResult, Sandbox } from '../helpers/cliHarness';
+import { CLI, sandboxMachines } from '../helpers/cliHarness';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
 
 describe('CLI on a PostgreSQL server', function () {
   this.timeout(60_000);
+  /** Each machine its own HOME; `printed` is every line any command printed, to check that no password ever appears. */
+  const { machine, printed, cleanup } = sandboxMachines('prontodb-pg-cli-');
   let cluster: PostgresCluster;
   let url: string;
   let password: string;
   let urlWithoutPassword: string;
-  const sandboxes: Sandbox[] = [];
-  /** Every line any command printed, to check that no password ever appears. */
-  const printed: string[] = [];
 
   before(async function () {
     this.timeout(120_000);
@@ -30,7 +29,7 @@ describe('CLI on a PostgreSQL server', function () {
   });
 
   after(() => {
-    for (const sandbox of sandboxes) sandbox.cleanup();
+    cleanup();
     cluster?.destroy();
   });
 
@@ -38,22 +37,6 @@ describe('CLI on a PostgreSQL server', function () {
     for (const text of printed.splice(0)) assert.ok(!text.includes(password), `a password was printed: ${text}`);
   });
 
-  /** A machine: its own HOME and data directory; `env` applies to every command it runs. */
-  function machine(env: Record<string, string> = {}) {
-    const sandbox = new Sandbox('prontodb-pg-cli-');
-    sandboxes.push(sandbox);
-    const run = async (args: string[], options: RunOptions = {}): Promise<RunResult> => {
-      const result = await sandbox.run(args, { via: 'spawn', ...options, env: { ...env, ...options.env } });
-      printed.push(result.stdout, result.stderr);
-      return result;
-    };
-    const ok = async (args: string[], options: RunOptions = {}): Promise<string> => {
-      const result = await run(args, options);
-      assert.equal(result.code, 0, `prontodb ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-      return result.stdout;
-    };
-    return { sandbox, run, ok };
-  }
 
   it('set, get, keys and CAS through --database-url; one line, no stack and no password when it fails', async () => {
     const a = machine();

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PostgresBackend } from '../../src/core/postgres/backend';
 import { at } from '../core/contract/kvStoreContract';
-import { type RunOptions, type RunResult, Sandbox } from '../helpers/cliHarness';
+import { Sandbox, sandboxMachines } from '../helpers/cliHarness';
 import { makeTestCertificates, type PostgresCluster, startPostgres, type TestCertificates } from '../helpers/postgres';
 
 /** Every file under `root`, with its text, for looking for a password in them. */
@@ -24,13 +24,13 @@ function filesUnder(root: string): Array<{ file: string; text: string }> {
 
 describe('CLI connections to PostgreSQL: password file, TLS, no password kept', function () {
   this.timeout(60_000);
+  /** Each machine its own HOME; `printed` is every line any command printed, to check that no password ever appears. */
+  const { machine, printed, cleanup } = sandboxMachines('prontodb-pg-conn-');
   let cluster: PostgresCluster;
   let certificates: TestCertificates;
   let certDir: string;
   let password: string;
   let urlWithoutPassword: string;
-  const sandboxes: Sandbox[] = [];
-  const printed: string[] = [];
 
   before(async function () {
     this.timeout(120_000);
@@ -42,7 +42,7 @@ describe('CLI connections to PostgreSQL: password file, TLS, no password kept', 
   });
 
   after(() => {
-    for (const sandbox of sandboxes) sandbox.cleanup();
+    cleanup();
     cluster?.destroy();
     if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
   });
@@ -51,21 +51,6 @@ describe('CLI connections to PostgreSQL: password file, TLS, no password kept', 
     for (const text of printed.splice(0)) assert.ok(!text.includes(password), `a password was printed: ${text}`);
   });
 
-  function machine() {
-    const sandbox = new Sandbox('prontodb-pg-conn-');
-    sandboxes.push(sandbox);
-    const run = async (args: string[], options: RunOptions = {}): Promise<RunResult> => {
-      const result = await sandbox.run(args, { via: 'spawn', ...options });
-      printed.push(result.stdout, result.stderr);
-      return result;
-    };
-    const ok = async (args: string[], options: RunOptions = {}): Promise<string> => {
-      const result = await run(args, options);
-      assert.equal(result.code, 0, `prontodb ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-      return result.stdout;
-    };
-    return { sandbox, run, ok };
-  }
 
   it('the password comes from ~/.pgpass alone; a group-readable file is ignored with a warning that holds no password', async () => {
     const a = machine();

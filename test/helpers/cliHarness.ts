@@ -269,3 +269,29 @@ export function sleep(ms: number): Promise<void> {
 export function lines(text: string): string[] {
   return text.split('\n').filter((line, index, all) => !(line === '' && index === all.length - 1));
 }
+
+/**
+ * "Machines" for CLI tests against a shared server: each `machine(env)` is a new Sandbox (its own
+ * HOME and data directory) whose commands run as spawned processes with `env`. Everything they
+ * print is kept in `printed`, for checks that no secret was shown; `cleanup` removes the sandboxes.
+ */
+export function sandboxMachines(prefix: string) {
+  const sandboxes: Sandbox[] = [];
+  const printed: string[] = [];
+  function machine(env: Record<string, string> = {}) {
+    const sandbox = new Sandbox(prefix);
+    sandboxes.push(sandbox);
+    const run = async (args: string[], options: RunOptions = {}): Promise<RunResult> => {
+      const result = await sandbox.run(args, { via: 'spawn', ...options, env: { ...env, ...options.env } });
+      printed.push(result.stdout, result.stderr);
+      return result;
+    };
+    const ok = async (args: string[], options: RunOptions = {}): Promise<string> => {
+      const result = await run(args, options);
+      assert.equal(result.code, 0, `prontodb ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      return result.stdout;
+    };
+    return { sandbox, run, ok };
+  }
+  return { machine, printed, cleanup: () => sandboxes.splice(0).forEach((sandbox) => sandbox.cleanup()) };
+}

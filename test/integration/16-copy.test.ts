@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CopyResult } from '../../src/core/copy';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres';
-import { cli, cliGet, cliOk, getApi, labelOf, labelsUnder, nodeAt, REPO_ROOT, standalone, withStubs } from './helpers';
+import { cli, cliGet, cliOk, getApi, labelOf, labelsUnder, nodeAt, outsideHostTemp, REPO_ROOT, standalone, withStubs } from './helpers';
 
 const SRC = ['--database', 'copysrc'];
 
@@ -34,14 +34,7 @@ describe('Copy Database To… (issue 11 item 4)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    // The harness's TMPDIR is inside a folder only this user may enter; the server runs as `postgres`.
-    const tmpdir = process.env.TMPDIR;
-    process.env.TMPDIR = '/tmp';
-    try {
-      cluster = await startPostgres();
-    } finally {
-      process.env.TMPDIR = tmpdir;
-    }
+    cluster = await outsideHostTemp(() => startPostgres());
     url = (await cluster.createRoleAndDatabase('gus', 'team')).url;
     await cliOk(['db', 'create', 'copysrc']);
     await cliOk([...SRC, 'set', 'shop.items.apple', 'red']);

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startTeam, type Team } from '../helpers/postgresTeam';
-import { cliOk, getApi, labelOf, nodeAt, poll, standalone, withStubs } from './helpers';
+import { cliOk, getApi, labelOf, nodeAt, outsideHostTemp, poll, standalone, withStubs } from './helpers';
 
 describe('PostgreSQL reader role in the ProntoDB view', () => {
   standalone('16-postgres-access');
@@ -13,17 +13,7 @@ describe('PostgreSQL reader role in the ProntoDB view', () => {
 
   before(async function () {
     this.timeout(180_000);
-    // As root the cluster runs as the `postgres` user, which cannot enter the host's private TMPDIR and HOME.
-    const [savedTmp, savedCwd] = [process.env.TMPDIR, process.cwd()];
-    process.env.TMPDIR = '/tmp';
-    process.chdir('/tmp');
-    try {
-      team = await startTeam();
-    } finally {
-      if (savedTmp === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = savedTmp;
-      process.chdir(savedCwd);
-    }
+    team = await outsideHostTemp(() => startTeam());
     await cliOk(['--database-url', team.url('ada'), 'db', 'create', 'main']);
     await cliOk(['--database-url', team.url('wes'), 'set', 'work.notes.plan', 'step 1']);
     // The cursor holds the URL without its password; the driver takes it from PGPASSWORD, as a user's shell would give it.

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type PostgresCluster, startPostgres } from '../helpers/postgres';
-import { cli, closeAllEditors, dirs, getApi, labelOf, labelsUnder, type Node, nodeAt, poll, sleep, standalone, withStubs } from './helpers';
+import { cli, closeAllEditors, dirs, getApi, labelOf, labelsUnder, type Node, nodeAt, outsideHostTemp, poll, sleep, standalone, withStubs } from './helpers';
 
 type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'appendLine' | 'append';
 const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'appendLine', 'append'];
@@ -83,14 +83,7 @@ describe('a database on a PostgreSQL server', function () {
 
   before(async function () {
     this.timeout(120_000);
-    // The cluster runs as the `postgres` user when root, who cannot enter the extension host's own TMPDIR (mode 700).
-    const tmpdir = process.env.TMPDIR;
-    process.env.TMPDIR = '/tmp';
-    try {
-      cluster = await startPostgres();
-    } finally {
-      process.env.TMPDIR = tmpdir;
-    }
+    cluster = await outsideHostTemp(() => startPostgres());
     ({ password } = await cluster.createRoleAndDatabase('alice', 'team'));
     url = cluster.url({ user: 'alice', password: null, database: 'team' });
     key = `alice@127.0.0.1:${cluster.port}/team`;

@@ -326,3 +326,21 @@ export async function ensureWorkAndPlay(): Promise<void> {
   if (!service.pronto.cursors.find('wk', 'default')) await service.pronto.cursors.set('wk', 'default', { database: 'work' });
   if (!service.pronto.cursors.find('pl', 'default')) await service.pronto.cursors.set('pl', 'default', { database: 'play' });
 }
+
+/**
+ * Runs `start` (a throwaway PostgreSQL cluster) with TMPDIR and the working directory at /tmp: as
+ * root the server runs as the `postgres` user, which cannot enter the extension host's private
+ * TMPDIR or HOME. Both are put back afterwards.
+ */
+export async function outsideHostTemp<T>(start: () => Promise<T>): Promise<T> {
+  const [savedTmp, savedCwd] = [process.env.TMPDIR, process.cwd()];
+  process.env.TMPDIR = '/tmp';
+  process.chdir('/tmp');
+  try {
+    return await start();
+  } finally {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    process.chdir(savedCwd);
+  }
+}
